@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+import config.schema  # noqa: F401  (registers the Stytch bearer scheme with drf-spectacular)
+from config import errors, health
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="index.html"), name="index"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("v1/", include("models_registry.api.urls")),
+    path("v1/", include("prompts.api.urls")),
+    # Anything else under /v1/ is a JSON 404, in DEBUG too.
+    re_path(r"^v1/", errors.api_not_found),
+]
+
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -1,0 +1,32 @@
+"""Every bound on a model field, written once.
+
+These constants feed the model field validators, the named database CHECK constraints,
+the serializers (and so the OpenAPI minimum/maximum/maxLength) and the admin help texts.
+The numbers come from the source API document (shared/seeds).
+"""
+
+from decimal import Decimal
+
+NAME_MIN_LENGTH = 1
+NAME_MAX_LENGTH = 200
+
+DESCRIPTION_MAX_LENGTH = 2_000
+
+CONTEXT_WINDOW_MIN = 1
+CONTEXT_WINDOW_MAX = 2_000_000
+
+MAX_TOKENS_MIN = 1
+MAX_TOKENS_MAX = 200_000
+
+SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH = 50_000
+
+# The credit multiplier must be strictly positive.
+CREDIT_MULTIPLIER_EXCLUSIVE_MIN = Decimal("0")
+CREDIT_MULTIPLIER_MAX_DIGITS = 8
+CREDIT_MULTIPLIER_DECIMAL_PLACES = 4
+
+PROVIDER_MAX_LENGTH = 64
+PROVIDER_MODEL_ID_MAX_LENGTH = 200
+
+# Stytch organization ids look like "organization-live-<uuid>".
+ORGANIZATION_ID_MAX_LENGTH = 128

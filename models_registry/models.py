@@ -1,0 +1,304 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinLengthValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from config.db import TimeStampedModel, length_at_most, length_between
+from models_registry import limits
+
+# Values a user model takes from its parent system model.
+INHERITED_ALWAYS = ("provider", "provider_model_id", "credit_multiplier", "supports_tools", "supports_vision", "supports_reasoning")
+
+
+class AIModel(TimeStampedModel):
+    """One table for both kinds of model: staff's system models and organizations' user models.
+
+    A system row carries the provider facts and pricing; a user row references a system row
+    (its parent) and inherits them, overriding only limits, streaming, the enabled flag and
+    the system prompt. CHECK constraints keep every row consistent whatever path writes it.
+    """
+
+    name = models.CharField(
+        max_length=limits.NAME_MAX_LENGTH,
+        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH)],
+        help_text="Human-readable name shown in dashboards and responses "
+        f"({limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters).",
+    )
+    description = models.TextField(
+        blank=True,
+        default="",
+        validators=[MaxLengthValidator(limits.DESCRIPTION_MAX_LENGTH)],
+        help_text=f"Model description (at most {limits.DESCRIPTION_MAX_LENGTH:,} characters). "
+        "A user model without one shows its parent's.",
+    )
+    is_system = models.BooleanField(default=False, db_index=True, help_text="Whether this is a company-provided base model.")
+    organization_id = models.CharField(
+        max_length=limits.ORGANIZATION_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Stytch organization id owning a user model; empty for system models.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to={"is_system": True},
+        help_text="The system model a user model builds on; empty for system models.",
+    )
+    provider = models.CharField(
+        max_length=limits.PROVIDER_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="AI provider name (NULL for user models, inherited from parent).",
+    )
+    provider_model_id = models.CharField(
+        max_length=limits.PROVIDER_MODEL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="Provider-specific model identifier (NULL for user models, inherited from parent).",
+    )
+    context_window = models.PositiveIntegerField(
+        validators=[MinValueValidator(limits.CONTEXT_WINDOW_MIN), MaxValueValidator(limits.CONTEXT_WINDOW_MAX)],
+        help_text="Maximum tokens considered at once, including system prompt, message history, user input, "
+        f"tools/functions, and the model's output ({limits.CONTEXT_WINDOW_MIN} to {limits.CONTEXT_WINDOW_MAX:,}).",
+    )
+    max_tokens = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(limits.MAX_TOKENS_MIN), MaxValueValidator(limits.MAX_TOKENS_MAX)],
+        help_text="Upper bound for tokens the model may generate in a single response "
+        f"({limits.MAX_TOKENS_MIN} to {limits.MAX_TOKENS_MAX:,}); below the context window. "
+        "Empty on a user model: inherit from the parent.",
+    )
+    supports_streaming = models.BooleanField(
+        default=True, help_text="Whether the provider/model supports SSE (Server-Sent Events) streaming responses."
+    )
+    supports_tools = models.BooleanField(
+        null=True, blank=True, help_text="Whether the model supports tool/function calling (system models only)."
+    )
+    supports_vision = models.BooleanField(
+        null=True, blank=True, help_text="Whether the model supports vision/image inputs (system models only)."
+    )
+    supports_reasoning = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Whether the model supports reasoning/thinking tokens (system models only).",
+    )
+    credit_multiplier = models.DecimalField(
+        max_digits=limits.CREDIT_MULTIPLIER_MAX_DIGITS,
+        decimal_places=limits.CREDIT_MULTIPLIER_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text="Credit multiplier for billing, greater than 0 (system models only, user models inherit from parent).",
+    )
+    is_enabled = models.BooleanField(default=True, db_index=True, help_text="Enable/disable this model without deleting it.")
+    system_prompt_composition = models.ForeignKey(
+        "prompts.PromptComposition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="models",
+        help_text="System prompt composition assigned to this model.",
+    )
+    system_prompt_override = models.TextField(
+        blank=True,
+        default="",
+        validators=[MaxLengthValidator(limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH)],
+        help_text="Full system prompt override (escape hatch, at most "
+        f"{limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH:,} characters). If set, bypasses particle-based composition.",
+    )
+
+    class Meta:
+        verbose_name = "AI model"
+        ordering = ["-is_system", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    is_system=True,
+                    parent__isnull=True,
+                    organization_id__isnull=True,
+                    provider__isnull=False,
+                    provider_model_id__isnull=False,
+                    credit_multiplier__isnull=False,
+                    max_tokens__isnull=False,
+                    supports_tools__isnull=False,
+                    supports_vision__isnull=False,
+                    supports_reasoning__isnull=False,
+                )
+                | Q(
+                    is_system=False,
+                    parent__isnull=False,
+                    organization_id__isnull=False,
+                    provider__isnull=True,
+                    provider_model_id__isnull=True,
+                    credit_multiplier__isnull=True,
+                    supports_tools__isnull=True,
+                    supports_vision__isnull=True,
+                    supports_reasoning__isnull=True,
+                ),
+                name="models_registry_aimodel_system_or_user_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(context_window__gte=limits.CONTEXT_WINDOW_MIN, context_window__lte=limits.CONTEXT_WINDOW_MAX),
+                name="models_registry_aimodel_context_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_tokens__isnull=True)
+                | Q(max_tokens__gte=limits.MAX_TOKENS_MIN, max_tokens__lte=limits.MAX_TOKENS_MAX),
+                name="models_registry_aimodel_max_tokens_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_tokens__isnull=True) | Q(max_tokens__lt=F("context_window")),
+                name="models_registry_aimodel_max_tokens_below_context_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_multiplier__isnull=True) | Q(credit_multiplier__gt=limits.CREDIT_MULTIPLIER_EXCLUSIVE_MIN),
+                name="models_registry_aimodel_credit_multiplier_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")) | Q(parent__isnull=True),
+                name="models_registry_aimodel_not_own_parent",
+            ),
+            length_between("name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="models_registry_aimodel_name_length"),
+            length_at_most(
+                "description", limits.DESCRIPTION_MAX_LENGTH, name="models_registry_aimodel_description_length"
+            ),
+            length_at_most(
+                "system_prompt_override",
+                limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH,
+                name="models_registry_aimodel_system_prompt_override_length",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "organization_id",
+                condition=Q(is_system=False),
+                name="models_registry_aimodel_unique_name_per_organization",
+                violation_error_message="A model with this name already exists in your organization.",
+            ),
+            models.UniqueConstraint(
+                "provider",
+                "provider_model_id",
+                condition=Q(is_system=True),
+                name="models_registry_aimodel_unique_provider_model",
+                violation_error_message="A system model for this provider and provider model id already exists.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization_id", "is_system", "name"], name="aimodel_org_kind_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # --- The effective configuration -------------------------------------------------
+    def effective(self, field: str):
+        """The value a runtime uses: the parent's for inherited fields of a user model."""
+        if self.is_system or self.parent_id is None:
+            return getattr(self, field)
+        if field in INHERITED_ALWAYS:
+            return getattr(self.parent, field)
+        if field == "max_tokens" and self.max_tokens is None:
+            return self.parent.max_tokens
+        if field == "description" and not self.description:
+            return self.parent.description
+        return getattr(self, field)
+
+    @property
+    def inherited_fields(self) -> list[str]:
+        if self.is_system:
+            return []
+        fields = list(INHERITED_ALWAYS)
+        if self.max_tokens is None:
+            fields.append("max_tokens")
+        if not self.description:
+            fields.append("description")
+        return fields
+
+    # --- Rules across fields and rows (shared by the admin and the API) --------------
+    def clean(self) -> None:
+        super().clean()
+        if self.is_system:
+            self._clean_system()
+        else:
+            self._clean_user()
+
+    def _clean_system(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for field in ("provider", "provider_model_id", "credit_multiplier", "max_tokens"):
+            if getattr(self, field) in (None, ""):
+                errors.setdefault(field, []).append("This field is required for a system model.")
+        if self.parent_id is not None:
+            errors.setdefault("parent", []).append("A system model has no parent.")
+        if self.organization_id:
+            errors.setdefault("organization_id", []).append("A system model belongs to no organization.")
+        if self.credit_multiplier is not None and self.credit_multiplier <= limits.CREDIT_MULTIPLIER_EXCLUSIVE_MIN:
+            errors.setdefault("credit_multiplier", []).append("Ensure this value is greater than 0.")
+        self._check_max_tokens_below_context_window(self.max_tokens, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_user(self) -> None:
+        errors: dict[str, list[str]] = {}
+        parent = self.parent if self.parent_id else None
+        if parent is None:
+            raise ValidationError({"parent": ["A user model must reference a system model."]})
+        if not parent.is_system:
+            raise ValidationError({"parent": ["Must reference a system model, not a user model."]})
+        if not self.organization_id:
+            errors.setdefault("organization_id", []).append("A user model belongs to an organization.")
+        if self.context_window is not None and self.context_window > parent.context_window:
+            errors.setdefault("context_window", []).append(
+                f"Must not exceed the parent model's context window ({parent.context_window})."
+            )
+        if self.max_tokens is not None and parent.max_tokens is not None and self.max_tokens > parent.max_tokens:
+            errors.setdefault("max_tokens", []).append(
+                f"Must not exceed the parent model's max tokens ({parent.max_tokens})."
+            )
+        self._check_max_tokens_below_context_window(self.effective("max_tokens"), errors)
+        if self.supports_streaming and not parent.supports_streaming:
+            errors.setdefault("supports_streaming", []).append(
+                "May be true only when the parent model supports streaming."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_max_tokens_below_context_window(self, max_tokens: int | None, errors: dict) -> None:
+        if max_tokens is None or self.context_window is None or "max_tokens" in errors:
+            return
+        if max_tokens >= self.context_window:
+            inherited = "" if self.max_tokens is not None else f" (inherited value {max_tokens}; set maxTokens)"
+            errors.setdefault("max_tokens", []).append(
+                f"maxTokens must be below contextWindow ({self.context_window}){inherited}."
+            )
+
+
+class SystemModelManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_system=True)
+
+
+class UserModelManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_system=False)
+
+
+class SystemModel(AIModel):
+    """A company-provided base model, curated by staff."""
+
+    objects = SystemModelManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "system model"
+
+
+class UserModel(AIModel):
+    """An organization's configuration built on a system model."""
+
+    objects = UserModelManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "user model"

@@ -1,0 +1,132 @@
+from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.db import models
+from django.db.models import Q
+
+from config.db import TimeStampedModel, length_at_most, length_between
+from models_registry.limits import ORGANIZATION_ID_MAX_LENGTH
+from prompts import limits
+
+
+class ParticleKind(models.TextChoices):
+    ROLE = "role", "Role"
+    TONE = "tone", "Tone"
+    GUARDRAILS = "guardrails", "Guardrails"
+    FORMAT = "format", "Format"
+    CONTEXT = "context", "Context"
+    INSTRUCTIONS = "instructions", "Instructions"
+    CUSTOM = "custom", "Custom"
+
+
+def system_xor_organization(name: str) -> models.CheckConstraint:
+    """A global (system) row has no organization; an organization's row always has one."""
+    return models.CheckConstraint(
+        condition=Q(is_system=True, organization_id__isnull=True)
+        | Q(is_system=False, organization_id__isnull=False),
+        name=name,
+    )
+
+
+class OwnedPromptObject(TimeStampedModel):
+    organization_id = models.CharField(
+        max_length=ORGANIZATION_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Stytch organization id of the owner; empty for a global object.",
+    )
+    is_system = models.BooleanField(
+        default=False,
+        help_text="A global object curated by staff: readable by every organization, "
+        "writable by none through the API.",
+    )
+    name = models.CharField(
+        max_length=limits.NAME_MAX_LENGTH,
+        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH)],
+        help_text=f"{limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class PromptParticle(OwnedPromptObject):
+    """A reusable piece of a system prompt: a role, a tone, a guardrail, ..."""
+
+    kind = models.CharField(max_length=32, choices=ParticleKind.choices, default=ParticleKind.CUSTOM)
+    content = models.TextField(
+        validators=[
+            MinLengthValidator(limits.PARTICLE_CONTENT_MIN_LENGTH),
+            MaxLengthValidator(limits.PARTICLE_CONTENT_MAX_LENGTH),
+        ],
+        help_text=f"The particle's text, {limits.PARTICLE_CONTENT_MIN_LENGTH} to "
+        f"{limits.PARTICLE_CONTENT_MAX_LENGTH:,} characters.",
+    )
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            system_xor_organization("prompts_promptparticle_system_xor_organization"),
+            models.CheckConstraint(condition=Q(kind__in=ParticleKind.values), name="prompts_promptparticle_kind_valid"),
+            length_between(
+                "name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="prompts_promptparticle_name_length"
+            ),
+            length_between(
+                "content",
+                limits.PARTICLE_CONTENT_MIN_LENGTH,
+                limits.PARTICLE_CONTENT_MAX_LENGTH,
+                name="prompts_promptparticle_content_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromptComposition(OwnedPromptObject):
+    """A system prompt assembled from ordered particles."""
+
+    description = models.TextField(blank=True, default="", max_length=limits.DESCRIPTION_MAX_LENGTH)
+    particles = models.ManyToManyField(
+        PromptParticle, through="PromptCompositionParticle", related_name="compositions"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            system_xor_organization("prompts_promptcomposition_system_xor_organization"),
+            length_between(
+                "name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="prompts_promptcomposition_name_length"
+            ),
+            length_at_most(
+                "description", limits.DESCRIPTION_MAX_LENGTH, name="prompts_promptcomposition_description_length"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromptCompositionParticle(models.Model):
+    """One particle's place in a composition."""
+
+    composition = models.ForeignKey(PromptComposition, on_delete=models.CASCADE, related_name="items")
+    particle = models.ForeignKey(PromptParticle, on_delete=models.PROTECT, related_name="composition_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["composition", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["composition", "position"], name="prompts_promptcompositionparticle_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["composition", "particle"], name="prompts_promptcompositionparticle_unique_particle"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__lt=limits.COMPOSITION_PARTICLES_MAX),
+                name="prompts_promptcompositionparticle_position_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.composition} #{self.position}: {self.particle}"
