@@ -1,0 +1,44 @@
+"""Read and write access to a view's ``resource`` for Stytch principals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from config.authentication import Principal
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class ResourcePermission(BasePermission):
+    """Safe methods need ``can_read(view.resource)``; every other method ``can_write``.
+
+    Read: any member of the organization, or the ``read:<resource>`` / ``read:*`` scope.
+    Write: a member with a role in ``STYTCH_WRITE_ROLES``, or ``write:<resource>`` / ``write:*``.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        resource = getattr(view, "resource", None)
+        if not isinstance(resource, str) or not resource:
+            raise ImproperlyConfigured(
+                f'{type(view).__name__} must set `resource` (e.g. resource = "models") to use ResourcePermission.'
+            )
+        principal = request.user
+        if not isinstance(principal, Principal):
+            raise NotAuthenticated()
+        if request.method in SAFE_METHODS:
+            if principal.can_read(resource):
+                return True
+            raise PermissionDenied(f"Reading {resource} needs the 'read:{resource}' or 'read:*' scope.")
+        if principal.can_write(resource):
+            return True
+        if principal.kind == "member":
+            roles = ", ".join(settings.STYTCH_WRITE_ROLES)
+            raise PermissionDenied(f"Writing {resource} needs one of the roles: {roles}.")
+        raise PermissionDenied(f"Writing {resource} needs the 'write:{resource}' or 'write:*' scope.")

@@ -1,0 +1,163 @@
+"""Shared fixtures: a test signing key whose JWKS the server reads, tokens and API clients.
+
+Every test runs with ``STYTCH_JWKS_URL`` pointing at a JWKS file that holds the public half
+of ``jwt_signing_key`` (kid ``test-key-1``), so tokens from ``make_token`` verify with no
+network call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from config import devkeys, jwks
+
+TEST_KID = "test-key-1"
+
+MakeToken = Callable[..., str]
+ClientFor = Callable[..., APIClient]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private_key: rsa.RSAPrivateKey
+    kid: str
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        return devkeys.public_jwk(self.private_key, self.kid)
+
+
+@pytest.fixture(scope="session")
+def jwt_signing_key() -> SigningKey:
+    return SigningKey(private_key=devkeys.generate_private_key(), kid=TEST_KID)
+
+
+@pytest.fixture(scope="session")
+def jwks_file(tmp_path_factory: pytest.TempPathFactory, jwt_signing_key: SigningKey) -> Path:
+    path = tmp_path_factory.mktemp("jwks") / "jwks.json"
+    return devkeys.write_jwks(path, [jwt_signing_key.public_jwk])
+
+
+@pytest.fixture(autouse=True)
+def stytch_jwks(settings: Any, jwks_file: Path) -> Iterator[Path]:
+    """Point the server at the test JWKS with a fresh key store and default Stytch settings."""
+    settings.STYTCH_JWKS_URL = devkeys.jwks_file_url(jwks_file)
+    settings.STYTCH_CUSTOM_BASE_URL = ""
+    settings.STYTCH_JWT_LEEWAY = 30
+    settings.STYTCH_WRITE_ROLES = ["stytch_admin"]
+    settings.STYTCH_JWKS_COOLDOWN = 30.0
+    jwks.reset()
+    yield jwks_file
+    jwks.reset()
+
+
+def _apply_overrides(target: dict[str, Any], overrides: dict[str, Any] | None) -> None:
+    """Merge ``overrides`` into ``target``; a value of ``None`` removes the key."""
+    for name, value in (overrides or {}).items():
+        if value is None:
+            target.pop(name, None)
+        else:
+            target[name] = value
+
+
+@pytest.fixture
+def make_token(jwt_signing_key: SigningKey) -> MakeToken:
+    """Build a signed Stytch token.
+
+    ``claims_overrides`` and ``headers_overrides`` are merged into the claims and the JOSE
+    header; ``None`` as a value removes that claim or header (e.g. ``{"exp": None}``).
+    """
+
+    def make(
+        kind: str = "member",
+        org: str = "org-a",
+        roles: Iterable[str] = ("stytch_member",),
+        scopes: str = "",
+        sub: str | None = None,
+        claims_overrides: dict[str, Any] | None = None,
+        headers_overrides: dict[str, Any] | None = None,
+        key: Any = None,
+        algorithm: str = "RS256",
+    ) -> str:
+        project_id = django_settings.STYTCH_PROJECT_ID
+        if kind == "member":
+            claims = devkeys.member_claims(
+                project_id=project_id,
+                organization_id=org,
+                organization_slug=org,
+                member_id=sub or f"member-test-{org}",
+                roles=tuple(roles),
+            )
+        elif kind == "m2m":
+            claims = devkeys.m2m_claims(
+                project_id=project_id,
+                organization_id=org,
+                client_id=sub or f"m2m-client-test-{org}",
+                scopes=scopes,
+            )
+        else:
+            raise ValueError(f"kind must be 'member' or 'm2m', not {kind!r}")
+        _apply_overrides(claims, claims_overrides)
+        headers: dict[str, Any] = {"kid": jwt_signing_key.kid}
+        _apply_overrides(headers, headers_overrides)
+        signing_key = jwt_signing_key.private_key if key is None else key
+        return jwt.encode(claims, signing_key, algorithm=algorithm, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(make_token: MakeToken) -> ClientFor:
+    """``client_for(org=..., roles=..., kind=..., scopes=...)``: an APIClient with a bearer token."""
+
+    def build(
+        org: str = "org-a",
+        roles: Iterable[str] = ("stytch_admin",),
+        kind: str = "member",
+        scopes: str = "",
+    ) -> APIClient:
+        client = APIClient()
+        token = make_token(kind=kind, org=org, roles=roles, scopes=scopes)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return build
+
+
+@pytest.fixture
+def admin_client(client_for: ClientFor) -> APIClient:
+    return client_for(org="org-a", roles=("stytch_admin",))
+
+
+@pytest.fixture
+def member_client(client_for: ClientFor) -> APIClient:
+    return client_for(org="org-a", roles=("stytch_member",))
+
+
+@pytest.fixture
+def other_org_client(client_for: ClientFor) -> APIClient:
+    return client_for(org="org-b", roles=("stytch_admin",))
+
+
+@pytest.fixture
+def m2m_client_for(client_for: ClientFor) -> Callable[..., APIClient]:
+    """``m2m_client_for(scopes, org="org-a")``: an APIClient with an M2M access token."""
+
+    def build(scopes: str, org: str = "org-a") -> APIClient:
+        return client_for(org=org, kind="m2m", scopes=scopes)
+
+    return build
