@@ -127,8 +127,12 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         body = _validation_body(api_exc)
     else:
         detail = api_exc.detail
-        message = str(detail) if not isinstance(detail, dict | list) else "; ".join(_flatten(detail).get("nonFieldErrors", []))
-        code = api_exc.get_codes() if isinstance(api_exc.get_codes(), str) else api_exc.default_code
+        if isinstance(detail, dict | list):
+            message = "; ".join(message for messages in _flatten(detail).values() for message in messages)
+        else:
+            message = str(detail)
+        codes = api_exc.get_codes()
+        code = codes if isinstance(codes, str) else api_exc.default_code
         body = error_body(api_exc.status_code, code, message, references=getattr(api_exc, "references", None))
     set_rollback()
     return Response(body, status=api_exc.status_code, headers=headers)

@@ -1,0 +1,60 @@
+# Model Registry: the two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEV_ORG ?= organization-test-demo
+
+# Development server settings (never used in production).
+DEV_ENV := DEBUG=true
+
+.PHONY: run test lint check bench clean venv venv-dev
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+## run: create the virtualenv, migrate, seed, print a development token and serve on 127.0.0.1:$(PORT)
+run: $(VENV)/.runtime
+	@$(DEV_ENV) $(PY) manage.py migrate --noinput
+	@$(DEV_ENV) $(PY) manage.py seed_system_models
+	@echo
+	@echo "Development token (organization $(DEV_ORG), role stytch_admin, valid 24 h):"
+	@echo
+	@$(DEV_ENV) $(PY) manage.py dev_token --org $(DEV_ORG) --ttl 86400
+	@echo
+	@echo "  API:    curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/v1/models"
+	@echo "  Docs:   http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Admin:  http://127.0.0.1:$(PORT)/admin/  (create a staff account: $(PY) manage.py createsuperuser)"
+	@echo
+	@$(DEV_ENV) STYTCH_JWKS_URL="$$($(DEV_ENV) $(PY) manage.py dev_token --print-jwks-url)" \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## test: the whole suite (SQLite by default; DATABASE_URL selects another database)
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+## check: lint, migrations in step with the models, OpenAPI document valid
+check: $(VENV)/.dev lint
+	SECRET_KEY=check $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=check $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+## bench: the performance benchmarks (PostgreSQL, gunicorn); prints one table
+bench: $(VENV)/.dev
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output staticfiles

@@ -1,0 +1,78 @@
+"""Examples for the models API in the OpenAPI document, taken from the source API document."""
+
+from drf_spectacular.utils import OpenApiExample
+
+CREATE_EXAMPLES = [
+    OpenApiExample(
+        "Large-model Omni with a 128k window",
+        request_only=True,
+        value={
+            "parentId": "550e8400-e29b-41d4-a716-446655440000",
+            "name": "large-model Omni",
+            "contextWindow": 128000,
+            "maxTokens": 4096,
+            "supportsStreaming": True,
+            "isEnabled": True,
+            "systemPromptCompositionId": "550e8400-e29b-41d4-a716-446655440002",
+        },
+    ),
+    OpenApiExample(
+        "Custom Support Model with an override",
+        request_only=True,
+        value={
+            "parentId": "550e8400-e29b-41d4-a716-446655440000",
+            "name": "Custom Support Model",
+            "contextWindow": 32768,
+            "maxTokens": 1000,
+            "systemPromptOverride": "You are a helpful assistant.",
+        },
+    ),
+    OpenApiExample(
+        "Reasoning model, small window, inherited limits",
+        request_only=True,
+        value={"parentId": "550e8400-e29b-41d4-a716-446655440000", "name": "reasoning-model 3.5 Sonnet",
+               "contextWindow": 8192},
+    ),
+]
+
+_USER_MODEL = {
+    "id": "550e8400-e29b-41d4-a716-446655440000",
+    "name": "large-model Omni",
+    "description": "Advanced language model for complex tasks",
+    "provider": "provider-a",
+    "providerModelId": "large-modelo",
+    "contextWindow": 128000,
+    "maxTokens": 4096,
+    "supportsStreaming": True,
+    "supportsTools": True,
+    "supportsVision": True,
+    "supportsReasoning": False,
+    "creditMultiplier": 1,
+    "isEnabled": True,
+    "isSystem": False,
+    "parentId": "550e8400-e29b-41d4-a716-446655440001",
+    "systemPromptCompositionId": "550e8400-e29b-41d4-a716-446655440002",
+    "systemPromptOverride": "",
+    "createdAt": "2025-09-08T06:33:19Z",
+    "updatedAt": "2025-09-08T06:33:19Z",
+    "inheritedFields": [
+        "provider", "providerModelId", "creditMultiplier", "supportsTools", "supportsVision", "supportsReasoning",
+        "description",
+    ],
+}
+
+RESPONSE_EXAMPLES = [OpenApiExample("A user model", response_only=True, value=_USER_MODEL)]
+
+RESOLVED_EXAMPLES = [
+    OpenApiExample(
+        "Resolved user model",
+        response_only=True,
+        value={
+            **_USER_MODEL,
+            "systemPrompt": "You are a helpful assistant.",
+            "systemPromptSource": "composition",
+            "isUsable": True,
+            "unusableReason": None,
+        },
+    )
+]

@@ -1,0 +1,330 @@
+"""The wire format of AI models: camelCase names, the seed's descriptions and bounds.
+
+Reads go through `represent_model`, a plain function that builds the response dict
+directly (the list endpoint is the hottest path); the serializer classes declare the same
+fields for validation and for the OpenAPI document.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.serializers import ValidatedModelSerializer
+from models_registry import limits
+from models_registry.models import AIModel
+from prompts.models import PromptComposition
+from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
+
+# The wire name of every model field that can be inherited (for `inheritedFields`).
+WIRE_NAMES = {
+    "provider": "provider",
+    "provider_model_id": "providerModelId",
+    "credit_multiplier": "creditMultiplier",
+    "supports_tools": "supportsTools",
+    "supports_vision": "supportsVision",
+    "supports_reasoning": "supportsReasoning",
+    "max_tokens": "maxTokens",
+    "description": "description",
+}
+
+HELP = {
+    "id": "Unique identifier for the model",
+    "name": "Human-readable display name",
+    "description": "Model description",
+    "provider": "AI provider name (NULL for user models, inherited from parent)",
+    "providerModelId": "Provider-specific model identifier (NULL for user models, inherited from parent)",
+    "contextWindow": "Model's context window size in tokens",
+    "maxTokens": "Maximum tokens per request",
+    "supportsStreaming": "Whether the model supports streaming",
+    "supportsTools": "Whether the model supports tool/function calling",
+    "supportsVision": "Whether the model supports vision/image inputs",
+    "supportsReasoning": (
+        "Whether the model supports reasoning/thinking tokens (AI models extended thinking, o1, AI models thinking)"
+    ),
+    "creditMultiplier": "Credit multiplier for billing (system models only, user models inherit from parent)",
+    "isEnabled": "Whether the model is enabled",
+    "isSystem": "Whether this is a company-provided base model",
+    "parentId": "ID of the parent system model (for user models)",
+    "systemPromptCompositionId": "ID of the system prompt composition assigned to this model",
+    "systemPromptOverride": "Full system prompt override (if set, bypasses particle composition)",
+    "createdAt": "When the model was created",
+    "updatedAt": "When the model was last updated",
+    "inheritedFields": "Which values of this response came from the parent system model",
+}
+
+REQUEST_HELP = {
+    "parentId": (
+        "ID of the system model to use as the base. User models must reference a system model to inherit "
+        "pricing and capabilities."
+    ),
+    "name": (
+        "Your model's human-readable name shown in dashboards and responses (e.g., 'AI models Omni', "
+        "'My Finance Model'). Use this to differentiate organization-specific or customized variants."
+    ),
+    "contextWindow": (
+        "Maximum tokens considered at once, including system prompt, message history, user input, "
+        "tools/functions, and the model's output. Larger windows allow longer context but may increase "
+        "cost/latency. Defaults to the parent's."
+    ),
+    "maxTokens": (
+        "Upper bound for tokens the model may generate in a single response. If not specified, inherits from "
+        "parent model. Keep this below contextWindow to leave room for prompts and history."
+    ),
+    "supportsStreaming": (
+        "Whether the provider/model supports SSE (Server-Sent Events) streaming responses. Defaults to the "
+        "parent's; may be true only when the parent streams."
+    ),
+    "isEnabled": "Enable/disable this model for your organization without deleting it.",
+    "systemPromptCompositionId": (
+        "ID of a system prompt composition to use for this model. System prompts are composed from particles "
+        "(role, tone, guardrails, etc.)."
+    ),
+    "systemPromptOverride": (
+        "Full system prompt override (escape hatch). If set, bypasses particle-based composition and uses this "
+        'text directly. "" means none.'
+    ),
+    "description": "Model description. Empty: the parent's description is shown.",
+}
+
+
+def _timestamp(value) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def represent_model(obj: AIModel) -> dict[str, Any]:
+    """The response body of one model, inherited values resolved from its parent."""
+    parent = None if obj.is_system else obj.parent
+    source = parent or obj
+    max_tokens = obj.max_tokens if obj.max_tokens is not None or parent is None else parent.max_tokens
+    description = obj.description or (parent.description if parent is not None else "")
+    return {
+        "id": str(obj.id),
+        "name": obj.name,
+        "description": description,
+        "provider": source.provider,
+        "providerModelId": source.provider_model_id,
+        "contextWindow": obj.context_window,
+        "maxTokens": max_tokens,
+        "supportsStreaming": obj.supports_streaming,
+        "supportsTools": source.supports_tools,
+        "supportsVision": source.supports_vision,
+        "supportsReasoning": source.supports_reasoning,
+        "creditMultiplier": source.credit_multiplier,
+        "isEnabled": obj.is_enabled,
+        "isSystem": obj.is_system,
+        "parentId": str(obj.parent_id) if obj.parent_id else None,
+        "systemPromptCompositionId": (
+            str(obj.system_prompt_composition_id) if obj.system_prompt_composition_id else None
+        ),
+        "systemPromptOverride": obj.system_prompt_override,
+        "createdAt": _timestamp(obj.created_at),
+        "updatedAt": _timestamp(obj.updated_at),
+        "inheritedFields": [WIRE_NAMES[field] for field in obj.inherited_fields],
+    }
+
+
+class AIModelSerializer(serializers.Serializer):
+    """Schema for AI model response data."""
+
+    id = serializers.UUIDField(read_only=True, help_text=HELP["id"])
+    name = serializers.CharField(read_only=True, help_text=HELP["name"])
+    description = serializers.CharField(read_only=True, help_text=HELP["description"])
+    provider = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["provider"])
+    providerModelId = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["providerModelId"])
+    contextWindow = serializers.IntegerField(
+        read_only=True,
+        min_value=limits.CONTEXT_WINDOW_MIN,
+        max_value=limits.CONTEXT_WINDOW_MAX,
+        help_text=HELP["contextWindow"],
+    )
+    maxTokens = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        min_value=limits.MAX_TOKENS_MIN,
+        max_value=limits.MAX_TOKENS_MAX,
+        help_text=HELP["maxTokens"],
+    )
+    supportsStreaming = serializers.BooleanField(read_only=True, help_text=HELP["supportsStreaming"])
+    supportsTools = serializers.BooleanField(read_only=True, help_text=HELP["supportsTools"])
+    supportsVision = serializers.BooleanField(read_only=True, help_text=HELP["supportsVision"])
+    supportsReasoning = serializers.BooleanField(read_only=True, help_text=HELP["supportsReasoning"])
+    creditMultiplier = serializers.DecimalField(
+        read_only=True,
+        max_digits=limits.CREDIT_MULTIPLIER_MAX_DIGITS,
+        decimal_places=limits.CREDIT_MULTIPLIER_DECIMAL_PLACES,
+        coerce_to_string=False,
+        min_value=Decimal(1).scaleb(-limits.CREDIT_MULTIPLIER_DECIMAL_PLACES),
+        help_text=HELP["creditMultiplier"],
+    )
+    isEnabled = serializers.BooleanField(read_only=True, help_text=HELP["isEnabled"])
+    isSystem = serializers.BooleanField(read_only=True, help_text=HELP["isSystem"])
+    parentId = serializers.UUIDField(read_only=True, allow_null=True, help_text=HELP["parentId"])
+    systemPromptCompositionId = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text=HELP["systemPromptCompositionId"]
+    )
+    systemPromptOverride = serializers.CharField(
+        read_only=True, max_length=limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH, help_text=HELP["systemPromptOverride"]
+    )
+    createdAt = serializers.DateTimeField(read_only=True, help_text=HELP["createdAt"])
+    updatedAt = serializers.DateTimeField(read_only=True, help_text=HELP["updatedAt"])
+    inheritedFields = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=HELP["inheritedFields"]
+    )
+
+    def to_representation(self, instance: AIModel) -> dict[str, Any]:
+        return represent_model(instance)
+
+
+def usability(obj: AIModel) -> tuple[bool, str | None]:
+    if not obj.is_enabled:
+        return False, "This model is disabled."
+    if not obj.is_system and not obj.parent.is_enabled:
+        return False, f"The parent system model '{obj.parent.name}' is disabled."
+    return True, None
+
+
+def represent_resolved(obj: AIModel) -> dict[str, Any]:
+    body = represent_model(obj)
+    text, source = resolve_system_prompt(obj)
+    body["systemPrompt"] = text if source != SOURCE_NONE else None
+    body["systemPromptSource"] = source
+    body["isUsable"], body["unusableReason"] = usability(obj)
+    return body
+
+
+class ResolvedAIModelSerializer(AIModelSerializer):
+    """The effective configuration a runtime needs, inherited values and the system prompt resolved."""
+
+    systemPrompt = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The final system prompt: the override if set, else the composition's rendered text, else null.",
+    )
+    systemPromptSource = serializers.ChoiceField(
+        choices=[SOURCE_OVERRIDE, SOURCE_COMPOSITION, SOURCE_NONE], read_only=True, help_text="Where systemPrompt came from."
+    )
+    isUsable = serializers.BooleanField(
+        read_only=True, help_text="False when the model or its parent system model is disabled."
+    )
+    unusableReason = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Why the model cannot be used, when isUsable is false."
+    )
+
+    def to_representation(self, instance: AIModel) -> dict[str, Any]:
+        return represent_resolved(instance)
+
+
+class SystemModelField(serializers.PrimaryKeyRelatedField):
+    """`parentId`: an existing, enabled system model, by UUID."""
+
+    default_error_messages = {
+        "does_not_exist": "No system model with id {pk_value}.",
+        "not_system": "Must reference a system model, not a user model.",
+        "disabled": "Must reference an enabled system model; {name} is disabled.",
+        "incorrect_type": "Must be a UUID string, not {data_type}.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=AIModel.objects.all(), pk_field=serializers.UUIDField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> AIModel:
+        model = super().to_internal_value(data)
+        if not model.is_system:
+            if model.organization_id != self.context.get("organization_id"):
+                self.fail("does_not_exist", pk_value=data)
+            self.fail("not_system")
+        if not model.is_enabled:
+            self.fail("disabled", name=repr(model.name))
+        return model
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class VisibleCompositionField(serializers.PrimaryKeyRelatedField):
+    """`systemPromptCompositionId`: a composition of the organization's own, or a global one."""
+
+    default_error_messages = {
+        "does_not_exist": "No prompt composition with id {pk_value} is visible to your organization.",
+        "incorrect_type": "Must be a UUID string, not {data_type}.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=PromptComposition.objects.all(), pk_field=serializers.UUIDField(), **kwargs)
+
+    def get_queryset(self):
+        from prompts.selectors import compositions_visible_to
+
+        return compositions_visible_to(self.context["organization_id"])
+
+
+class UserModelWriteSerializer(ValidatedModelSerializer):
+    """Schema for creating or changing a user model (a PATCH sends only what changes)."""
+
+    parentId = SystemModelField(source="parent", help_text=REQUEST_HELP["parentId"])
+    name = serializers.CharField(
+        min_length=limits.NAME_MIN_LENGTH, max_length=limits.NAME_MAX_LENGTH, help_text=REQUEST_HELP["name"]
+    )
+    systemPromptCompositionId = VisibleCompositionField(
+        source="system_prompt_composition",
+        required=False,
+        allow_null=True,
+        help_text=REQUEST_HELP["systemPromptCompositionId"],
+    )
+
+    constraint_fields = {"models_registry_aimodel_unique_name_per_organization": "name"}
+    read_only_field_names = frozenset(AIModelSerializer._declared_fields) - {
+        "parentId",
+        "name",
+        "description",
+        "contextWindow",
+        "maxTokens",
+        "supportsStreaming",
+        "isEnabled",
+        "systemPromptCompositionId",
+        "systemPromptOverride",
+    }
+
+    class Meta:
+        model = AIModel
+        fields = [
+            "parentId",
+            "name",
+            "description",
+            "contextWindow",
+            "maxTokens",
+            "supportsStreaming",
+            "isEnabled",
+            "systemPromptCompositionId",
+            "systemPromptOverride",
+        ]
+        extra_kwargs = {
+            "description": {"help_text": REQUEST_HELP["description"]},
+            "contextWindow": {"source": "context_window", "required": False, "help_text": REQUEST_HELP["contextWindow"]},
+            "maxTokens": {"source": "max_tokens", "required": False, "help_text": REQUEST_HELP["maxTokens"]},
+            "supportsStreaming": {
+                "source": "supports_streaming",
+                "required": False,
+                "help_text": REQUEST_HELP["supportsStreaming"],
+            },
+            "isEnabled": {"source": "is_enabled", "required": False, "help_text": REQUEST_HELP["isEnabled"]},
+            "systemPromptOverride": {
+                "source": "system_prompt_override",
+                "required": False,
+                "allow_blank": True,
+                "trim_whitespace": False,
+                "help_text": REQUEST_HELP["systemPromptOverride"],
+            },
+        }
+
+    def extra_instance_attrs(self) -> dict[str, Any]:
+        return {"organization_id": self.context["organization_id"], "is_system": False}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            parent = attrs["parent"]
+            attrs.setdefault("context_window", parent.context_window)
+            attrs.setdefault("supports_streaming", parent.supports_streaming)
+        return super().validate(attrs)

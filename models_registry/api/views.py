@@ -1,0 +1,138 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import TenantScopedViewSet
+from config.schema_errors import error_responses
+from models_registry import selectors, services
+from models_registry.api import schema_docs
+from models_registry.api.filters import AIModelFilter
+from models_registry.api.serializers import (
+    AIModelSerializer,
+    ResolvedAIModelSerializer,
+    UserModelWriteSerializer,
+)
+from models_registry.models import AIModel
+
+TAGS = ["models"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="models_list",
+        summary="List AI models",
+        description="Enabled system models plus your organization's user models (enabled or not).",
+        tags=TAGS,
+        responses={200: AIModelSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        operation_id="models_retrieve",
+        summary="Get an AI model",
+        tags=TAGS,
+        responses={200: AIModelSerializer, **error_responses(401, 403, 404)},
+        examples=schema_docs.RESPONSE_EXAMPLES,
+    ),
+    create=extend_schema(
+        operation_id="models_create",
+        summary="Create an AI model configuration",
+        description="Create a user model on top of a system model. It inherits pricing and capabilities "
+        "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
+        tags=TAGS,
+        request=UserModelWriteSerializer,
+        responses={
+            201: OpenApiResponse(AIModelSerializer, description="Created; the Location header names the new model."),
+            **error_responses(400, 401, 403, 415),
+        },
+        examples=schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
+    ),
+    partial_update=extend_schema(
+        operation_id="models_partial_update",
+        summary="Change a user model",
+        description="Send only the fields that change; the rules are checked on the merged state. "
+        "System models cannot be changed through the API (403).",
+        tags=TAGS,
+        request=UserModelWriteSerializer,
+        responses={200: AIModelSerializer, **error_responses(400, 401, 403, 404, 415)},
+    ),
+    destroy=extend_schema(
+        operation_id="models_destroy",
+        summary="Delete a user model",
+        description="System models cannot be deleted through the API (403).",
+        tags=TAGS,
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+    ),
+)
+class AIModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantScopedViewSet,
+):
+    resource = "models"
+    queryset = AIModel.objects.all()
+    serializer_class = AIModelSerializer
+    filterset_class = AIModelFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    read_only_global_message = "System models cannot be changed or deleted through the API."
+
+    def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
+        queryset = selectors.models_visible_to(organization_id)
+        if self.action == "resolved":
+            return selectors.with_system_prompt(queryset)
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return UserModelWriteSerializer
+        if self.action == "resolved":
+            return ResolvedAIModelSerializer
+        return AIModelSerializer
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False) and self.request is not None:
+            context["organization_id"] = self.principal.organization_id
+        return context
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = UserModelWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        instance = services.user_model_create(
+            organization_id=self.principal.organization_id, data=serializer.validated_data
+        )
+        location = f"{request.build_absolute_uri('/v1/models/')}{instance.pk}"
+        return Response(AIModelSerializer(instance).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        serializer = UserModelWriteSerializer(
+            instance, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        instance = services.user_model_update(instance=instance, data=serializer.validated_data)
+        return Response(AIModelSerializer(instance).data)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance: AIModel) -> None:
+        services.user_model_delete(instance=instance)
+
+    @extend_schema(
+        operation_id="models_resolved",
+        summary="Get the effective configuration of a model",
+        description="Every inherited field resolved from the parent, plus the final `systemPrompt` and its "
+        "`systemPromptSource`: the override if set, else the composition's rendered text, else null. "
+        "`isUsable` is false when the model or its parent system model is disabled.",
+        tags=TAGS,
+        responses={200: ResolvedAIModelSerializer, **error_responses(401, 403, 404)},
+        examples=schema_docs.RESOLVED_EXAMPLES,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def resolved(self, request: Request, pk: str | None = None) -> Response:
+        return Response(ResolvedAIModelSerializer(self.get_object()).data)

@@ -1,0 +1,85 @@
+"""factory_boy factories for the registry's models."""
+
+from decimal import Decimal
+
+import factory
+
+from models_registry.models import AIModel
+from prompts.models import ParticleKind, PromptComposition, PromptCompositionParticle, PromptParticle
+
+
+class SystemModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AIModel
+
+    is_system = True
+    name = factory.Sequence(lambda n: f"System Model {n}")
+    description = "A base model for tests"
+    provider = "provider-a"
+    provider_model_id = factory.Sequence(lambda n: f"base-model-{n}")
+    context_window = 128_000
+    max_tokens = 16_384
+    supports_streaming = True
+    supports_tools = True
+    supports_vision = False
+    supports_reasoning = False
+    credit_multiplier = Decimal("1.5")
+    is_enabled = True
+
+
+class UserModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AIModel
+
+    is_system = False
+    organization_id = "org-a"
+    parent = factory.SubFactory(SystemModelFactory)
+    name = factory.Sequence(lambda n: f"User Model {n}")
+    description = ""
+    context_window = factory.LazyAttribute(lambda o: o.parent.context_window)
+    max_tokens = None
+    supports_streaming = factory.LazyAttribute(lambda o: o.parent.supports_streaming)
+    supports_tools = None
+    supports_vision = None
+    supports_reasoning = None
+    provider = None
+    provider_model_id = None
+    credit_multiplier = None
+    is_enabled = True
+
+
+class ParticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromptParticle
+
+    organization_id = "org-a"
+    is_system = False
+    kind = ParticleKind.ROLE
+    name = factory.Sequence(lambda n: f"Particle {n}")
+    content = factory.Sequence(lambda n: f"Particle content {n}.")
+
+
+class GlobalParticleFactory(ParticleFactory):
+    organization_id = None
+    is_system = True
+
+
+class CompositionFactory(factory.django.DjangoModelFactory):
+    """`CompositionFactory(particles=[p1, p2])` places the particles in that order."""
+
+    class Meta:
+        model = PromptComposition
+
+    organization_id = "org-a"
+    is_system = False
+    name = factory.Sequence(lambda n: f"Composition {n}")
+    description = ""
+
+    @factory.post_generation
+    def particles(self, create, extracted, **kwargs):
+        if not create or not extracted:
+            return
+        PromptCompositionParticle.objects.bulk_create(
+            PromptCompositionParticle(composition=self, particle=particle, position=position)
+            for position, particle in enumerate(extracted)
+        )
