@@ -1,0 +1,430 @@
+"""Seed system models from a JSON catalog (`manage.py seed_system_models`).
+
+The catalog is a JSON list of objects with the API's camelCase keys, keyed on
+(provider, providerModelId). Every entry is checked (types, then the model's own validators,
+then uniqueness inside the file and against the database) before anything is written; the
+write is one transaction of bulk statements, so 10,000 entries take a few queries, not 10,000.
+System models in the database that the file does not mention are left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from models_registry.models import AIModel
+
+DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent / "fixtures" / "system_models.json"
+
+# Rows per INSERT / UPDATE statement. Django lowers it further where the backend needs
+# (SQLite: 999 parameters per statement). UPDATE batches stay small because bulk_update
+# writes one CASE WHEN per row and field, whose cost grows with the square of the batch.
+CREATE_BATCH_SIZE = 500
+UPDATE_BATCH_SIZE = 100
+# Ids per query when looking up the user models built on the system models being changed.
+LOOKUP_BATCH_SIZE = 500
+MAX_REPORTED_ERRORS = 20
+# Who made the change, in the historical rows (config.history's "system:<job>").
+HISTORY_ACTOR = "system:seed"
+HISTORY_CHANGE_REASON = "seed_system_models"
+
+
+@dataclass(frozen=True)
+class CatalogField:
+    field: str  # the AIModel field
+    kind: type  # str, int, bool or Decimal
+    required: bool = False
+    default: Any = None
+
+
+# The catalog's camelCase keys (the API's names), in the order error messages list them.
+CATALOG_FIELDS: dict[str, CatalogField] = {
+    "name": CatalogField("name", str, required=True),
+    "description": CatalogField("description", str, default=""),
+    "provider": CatalogField("provider", str, required=True),
+    "providerModelId": CatalogField("provider_model_id", str, required=True),
+    "contextWindow": CatalogField("context_window", int, required=True),
+    "maxTokens": CatalogField("max_tokens", int, required=True),
+    "supportsStreaming": CatalogField("supports_streaming", bool, default=True),
+    "supportsTools": CatalogField("supports_tools", bool, default=False),
+    "supportsVision": CatalogField("supports_vision", bool, default=False),
+    "supportsReasoning": CatalogField("supports_reasoning", bool, default=False),
+    "creditMultiplier": CatalogField("credit_multiplier", Decimal, required=True),
+    "isEnabled": CatalogField("is_enabled", bool, default=True),
+}
+CAMEL_CASE: dict[str, str] = {spec.field: key for key, spec in CATALOG_FIELDS.items()}
+SEEDED_FIELDS: tuple[str, ...] = tuple(CAMEL_CASE)
+
+Key = tuple[str, str]
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used; nothing was written. `errors` holds one line per problem."""
+
+    def __init__(self, message: str, errors: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
+
+
+@dataclass
+class SeedResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    # One line per created or updated row ("update openai/gpt-4o: contextWindow, maxTokens").
+    changes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return f"dry run: would create {self.created}, update {self.updated}, leave {self.unchanged} unchanged"
+        line = f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
+        if not self.created and not self.updated:
+            line += " (nothing to change)"
+        return line
+
+
+# --- Reading the file --------------------------------------------------------------------
+
+
+def load_catalog(path: str | Path) -> list[dict]:
+    """Read a catalog file: a JSON list. The entries themselves are checked by seed_system_models."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is tolerated
+    except FileNotFoundError:
+        raise CatalogError("file not found.") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read the file: {exc.strerror or exc}.") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+    except ValueError as exc:
+        raise CatalogError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise CatalogError(f"the top level must be a JSON list of model objects, not {_json_type(data)}.")
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON value.")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+# --- Validating entries --------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    index: int  # 1-based, as error messages show it
+    label: str  # "entry 3 (openai/gpt-4o)"
+    instance: AIModel  # unsaved, validated
+
+    @property
+    def key(self) -> Key:
+        return (self.instance.provider, self.instance.provider_model_id)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.entries: set[int] = set()
+
+    def add(self, index: int, label: str, message: str, field_name: str | None = None) -> None:
+        self.entries.add(index)
+        self.lines.append(f"{label}: {field_name}: {message}" if field_name else f"{label}: {message}")
+
+    def raise_if_any(self) -> None:
+        if not self.lines:
+            return
+        shown = self.lines[:MAX_REPORTED_ERRORS]
+        hidden = len(self.lines) - len(shown)
+        entries = len(self.entries)
+        head = (
+            f"invalid catalog, nothing written: {len(self.lines)} error(s) in "
+            f"{entries} {'entry' if entries == 1 else 'entries'}:"
+        )
+        body = "\n".join(f"  {line}" for line in shown)
+        tail = f"\n  ... and {hidden} more error(s)" if hidden else ""
+        raise CatalogError(f"{head}\n{body}{tail}", self.lines)
+
+
+def _label(index: int, raw: Any) -> str:
+    if isinstance(raw, dict):
+        provider, model_id = raw.get("provider"), raw.get("providerModelId")
+        if isinstance(provider, str) and isinstance(model_id, str):
+            return f"entry {index} ({provider.strip()}/{model_id.strip()})"
+    return f"entry {index}"
+
+
+def _convert(spec: CatalogField, value: Any) -> Any:
+    """The Python value for one catalog value, or ValueError with the message to show."""
+    got = f"got {_json_type(value)}"
+    if spec.kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"Must be a string ({got}).")
+        # Like the API's serializers (DRF trims CharField input), so both store the same text.
+        return value.strip()
+    if spec.kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"Must be true or false ({got}).")
+        return value
+    if spec.kind is int:
+        # bool is a subclass of int in Python; true is not a token count.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"Must be an integer ({got}).")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"Must be a decimal number or a string holding one ({got}).")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"Must be a decimal number, not {value!r}.") from None
+    if not number.is_finite():
+        raise ValueError("Must be a finite decimal number.")
+    return number
+
+
+def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
+    label = _label(index, raw)
+    if not isinstance(raw, dict):
+        errors.add(index, label, f"must be a JSON object, not {_json_type(raw)}.")
+        return None
+
+    problems: list[tuple[str | None, str]] = []  # (camelCase key or None for the entry, message)
+    for key in raw:
+        if key not in CATALOG_FIELDS:
+            close = difflib.get_close_matches(str(key), CATALOG_FIELDS, n=1)
+            problems.append((str(key), f"Unknown field (did you mean {close[0]}?)." if close else "Unknown field."))
+
+    values: dict[str, Any] = {}
+    bad_fields: set[str] = set()
+    for key, spec in CATALOG_FIELDS.items():
+        if key not in raw:
+            if spec.required:
+                problems.append((key, "This field is required."))
+                bad_fields.add(spec.field)
+            else:
+                values[spec.field] = spec.default
+            continue
+        try:
+            values[spec.field] = _convert(spec, raw[key])
+        except ValueError as exc:
+            problems.append((key, str(exc)))
+            bad_fields.add(spec.field)
+
+    instance = AIModel(is_system=True, parent=None, organization_id=None, **values)
+    # full_clean() in its two steps, without validate_unique()/validate_constraints(): uniqueness
+    # is checked below for the whole file at once, not with a query per row. Cross-field errors of
+    # clean() about a field that already failed (or about maxTokens when contextWindow failed) are
+    # dropped: "maxTokens must be below contextWindow (0)" adds nothing to "contextWindow: >= 1".
+    field_errors: dict[str, list[str]] = {}
+    try:
+        instance.clean_fields(exclude=bad_fields)
+    except ValidationError as exc:
+        field_errors = exc.message_dict
+    failed = bad_fields | field_errors.keys()
+    row_errors: dict[str, list[str]] = {}
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        row_errors = {
+            name: messages
+            for name, messages in exc.message_dict.items()
+            if name not in failed and not (name == "max_tokens" and "context_window" in failed)
+        }
+    for field_name, messages in [*field_errors.items(), *row_errors.items()]:
+        key = None if field_name == NON_FIELD_ERRORS else CAMEL_CASE.get(field_name, field_name)
+        problems.extend((key, message) for message in messages)
+
+    if not problems:
+        return _Entry(index=index, label=label, instance=instance)
+    # Unknown fields first, then in the catalog's field order, then errors about the whole entry.
+    order = {key: position for position, key in enumerate(CATALOG_FIELDS)}
+    problems.sort(key=lambda problem: len(order) if problem[0] is None else order.get(problem[0], -1))
+    for key, message in problems:
+        errors.add(index, label, message, key)
+    return None
+
+
+def _check_unique_in_file(entries: list[_Entry], errors: _Errors) -> None:
+    by_key: dict[Key, _Entry] = {}
+    by_name: dict[str, _Entry] = {}
+    for entry in entries:
+        first = by_key.setdefault(entry.key, entry)
+        if first is not entry:
+            errors.add(
+                entry.index,
+                entry.label,
+                f"duplicate of entry {first.index}: provider and providerModelId must be unique in the file.",
+            )
+            continue
+        name = entry.instance.name
+        first = by_name.setdefault(name.lower(), entry)
+        if first is not entry:
+            errors.add(
+                entry.index,
+                entry.label,
+                f"{name!r} is also the name of {first.label}; names of system models are unique, ignoring case.",
+                "name",
+            )
+
+
+def _check_names_against_database(entries: list[_Entry], existing: dict[Key, AIModel], errors: _Errors) -> None:
+    """A name in the file may not belong to a system model that the file does not cover.
+
+    Rows the file covers take the file's names, so swapping two names in one run is fine.
+    """
+    keys = {entry.key for entry in entries}
+    taken = {row.name.lower(): row for key, row in existing.items() if key not in keys}
+    for entry in entries:
+        row = taken.get(entry.instance.name.lower())
+        if row is not None:
+            errors.add(
+                entry.index,
+                entry.label,
+                f"{entry.instance.name!r} is already the name of the system model "
+                f"{row.provider}/{row.provider_model_id}, which this file does not list.",
+                "name",
+            )
+
+
+def _check_children(updates: list[tuple[_Entry, AIModel, list[str]]], errors: _Errors) -> None:
+    """The user models built on a changed system model must stay valid against its new limits
+    (the same rules as AIModel._clean_user), so the change cannot leave them inconsistent."""
+    limit_fields = {"context_window", "max_tokens", "supports_streaming"}
+    watched = {row.pk: entry for entry, row, changed in updates if limit_fields.intersection(changed)}
+    if not watched:
+        return
+    ids = list(watched)
+    problems: dict[tuple[Any, str], list[str]] = defaultdict(list)
+    for start in range(0, len(ids), LOOKUP_BATCH_SIZE):
+        children = AIModel.objects.filter(parent_id__in=ids[start : start + LOOKUP_BATCH_SIZE]).values_list(
+            "parent_id", "name", "organization_id", "context_window", "max_tokens", "supports_streaming"
+        )
+        for parent_id, name, organization_id, context_window, max_tokens, streaming in children:
+            new = watched[parent_id].instance
+            child = f"{name!r} ({organization_id})"
+            if context_window > new.context_window:
+                problems[(parent_id, "context_window")].append(child)
+            effective_max_tokens = new.max_tokens if max_tokens is None else max_tokens
+            if effective_max_tokens > new.max_tokens or effective_max_tokens >= context_window:
+                problems[(parent_id, "max_tokens")].append(child)
+            if streaming and not new.supports_streaming:
+                problems[(parent_id, "supports_streaming")].append(child)
+    reasons = {
+        "context_window": "a larger context window than the new value",
+        "max_tokens": "more max tokens than the new value, or would inherit max tokens not below their context window",
+        "supports_streaming": "streaming on",
+    }
+    for (parent_id, field_name), children in problems.items():
+        entry = watched[parent_id]
+        example = ", ".join(children[:3]) + (", ..." if len(children) > 3 else "")
+        errors.add(
+            entry.index,
+            entry.label,
+            f"{len(children)} user model(s) built on this model have {reasons[field_name]}: {example}. "
+            "Change them first.",
+            CAMEL_CASE[field_name],
+        )
+
+
+# --- The service ---------------------------------------------------------------------------
+
+
+def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
+    """Create or update one system model per catalog entry, all or nothing.
+
+    Raises CatalogError (listing every bad entry, up to MAX_REPORTED_ERRORS lines) before
+    writing anything if one entry is invalid. Rows not in `entries` are left alone.
+    """
+    errors = _Errors()
+    valid = [entry for index, raw in enumerate(entries, start=1) if (entry := _validate_entry(index, raw, errors))]
+    _check_unique_in_file(valid, errors)
+    errors.raise_if_any()
+
+    existing = {(row.provider, row.provider_model_id): row for row in AIModel.objects.filter(is_system=True)}
+    _check_names_against_database(valid, existing, errors)
+
+    result = SeedResult(dry_run=dry_run)
+    to_create: list[AIModel] = []
+    to_update: list[tuple[_Entry, AIModel, list[str]]] = []
+    for entry in valid:
+        row = existing.get(entry.key)
+        key = f"{entry.key[0]}/{entry.key[1]}"
+        if row is None:
+            to_create.append(entry.instance)
+            result.changes.append(f"create {key}")
+            continue
+        changed = [name for name in SEEDED_FIELDS if getattr(row, name) != getattr(entry.instance, name)]
+        if not changed:
+            result.unchanged += 1
+            continue
+        to_update.append((entry, row, changed))
+        result.changes.append(f"update {key}: {', '.join(CAMEL_CASE[name] for name in changed)}")
+    _check_children(to_update, errors)
+    errors.raise_if_any()
+
+    result.created, result.updated = len(to_create), len(to_update)
+    if dry_run or not (to_create or to_update):
+        return result
+
+    now = timezone.now()
+    update_fields: set[str] = set()
+    for entry, row, changed in to_update:
+        for name in changed:
+            setattr(row, name, getattr(entry.instance, name))
+        row.updated_at = now  # bulk_update does not apply auto_now
+        update_fields.update(changed)
+    history = {
+        "default_change_reason": HISTORY_CHANGE_REASON,
+        "default_date": now,
+        "custom_historical_attrs": {"history_actor": HISTORY_ACTOR},
+    }
+    try:
+        with transaction.atomic():
+            # The *_with_history helpers add one historical row per created or updated model,
+            # in the same batches, since bulk statements send no save signals.
+            if to_create:
+                bulk_create_with_history(to_create, AIModel, batch_size=CREATE_BATCH_SIZE, **history)
+            if to_update:
+                bulk_update_with_history(
+                    [row for _, row, _ in to_update],
+                    AIModel,
+                    [*sorted(update_fields), "updated_at"],
+                    batch_size=UPDATE_BATCH_SIZE,
+                    **history,
+                )
+    except DatabaseError as exc:
+        # Most likely another writer created one of these system models since they were read.
+        raise CatalogError(f"the database refused the changes, nothing written: {exc}") from exc
+    return result
