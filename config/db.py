@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -14,6 +15,12 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def validate_not_blank(value: str) -> None:
+    """A name of spaces is empty: the same rule the CHECK constraint applies with TRIM."""
+    if isinstance(value, str) and value and not value.strip():
+        raise ValidationError("This field cannot be blank.", code="blank")
 
 
 def length_between(field: str, minimum: int, maximum: int, *, name: str) -> models.CheckConstraint:

@@ -2,7 +2,8 @@ from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models import Q
 
-from config.db import TimeStampedModel, length_at_most, length_between
+from config.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
+from config.history import ActorHistoricalRecords, HistoricalCompositionBase
 from models_registry.limits import ORGANIZATION_ID_MAX_LENGTH
 from prompts import limits
 
@@ -20,8 +21,7 @@ class ParticleKind(models.TextChoices):
 def system_xor_organization(name: str) -> models.CheckConstraint:
     """A global (system) row has no organization; an organization's row always has one."""
     return models.CheckConstraint(
-        condition=Q(is_system=True, organization_id__isnull=True)
-        | Q(is_system=False, organization_id__isnull=False),
+        condition=Q(is_system=True, organization_id__isnull=True) | Q(is_system=False, organization_id__isnull=False),
         name=name,
     )
 
@@ -36,12 +36,11 @@ class OwnedPromptObject(TimeStampedModel):
     )
     is_system = models.BooleanField(
         default=False,
-        help_text="A global object curated by staff: readable by every organization, "
-        "writable by none through the API.",
+        help_text="A global object curated by staff: readable by every organization, writable by none through the API.",
     )
     name = models.CharField(
         max_length=limits.NAME_MAX_LENGTH,
-        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH)],
+        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH), validate_not_blank],
         help_text=f"{limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters.",
     )
 
@@ -61,6 +60,7 @@ class PromptParticle(OwnedPromptObject):
         help_text=f"The particle's text, {limits.PARTICLE_CONTENT_MIN_LENGTH} to "
         f"{limits.PARTICLE_CONTENT_MAX_LENGTH:,} characters.",
     )
+    history = ActorHistoricalRecords()
 
     class Meta:
         ordering = ["kind", "name"]
@@ -86,9 +86,8 @@ class PromptComposition(OwnedPromptObject):
     """A system prompt assembled from ordered particles."""
 
     description = models.TextField(blank=True, default="", max_length=limits.DESCRIPTION_MAX_LENGTH)
-    particles = models.ManyToManyField(
-        PromptParticle, through="PromptCompositionParticle", related_name="compositions"
-    )
+    particles = models.ManyToManyField(PromptParticle, through="PromptCompositionParticle", related_name="compositions")
+    history = ActorHistoricalRecords(bases=[HistoricalCompositionBase])
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,34 @@
+"""Reads of prompt particles and compositions: what an organization may see, and what to prefetch."""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+
+
+def _visible(organization_id: str | None) -> Q:
+    """The organization's own objects plus the global ones."""
+    return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
+
+
+def particles_visible_to(organization_id: str | None) -> QuerySet[PromptParticle]:
+    return PromptParticle.objects.filter(_visible(organization_id))
+
+
+def with_particles(queryset: QuerySet[PromptComposition]) -> QuerySet[PromptComposition]:
+    """Compositions with their items and particles in position order: one query for any number."""
+    return queryset.prefetch_related(
+        Prefetch("items", queryset=PromptCompositionParticle.objects.select_related("particle").order_by("position"))
+    )
+
+
+def compositions_visible_to(organization_id: str | None) -> QuerySet[PromptComposition]:
+    return with_particles(PromptComposition.objects.filter(_visible(organization_id)))
+
+
+def composition_particle_ids(composition: PromptComposition) -> list:
+    """The composition's particle ids in position order (from the prefetch when there is one)."""
+    return [item.particle_id for item in sorted(composition.items.all(), key=lambda item: item.position)]
+
+
+def compositions_using_particle(particle: PromptParticle) -> QuerySet[PromptComposition]:
+    return with_particles(PromptComposition.objects.filter(items__particle=particle).distinct().order_by("name", "id"))

@@ -1,0 +1,332 @@
+"""Writes of prompt particles and compositions, and restores of their versions.
+
+Every function applies one change in one transaction and records who made it (`actor`,
+e.g. "member:<id>" or "m2m:<client id>") on the version simple-history keeps. Rules across
+rows live here: a composition's particles must be visible to its organization and render
+within the limit, and nothing still in use may be deleted.
+
+Rule violations raise Django's `ValidationError` keyed by model field name (`particle_ids`
+for the particle list), so the admin, commands and the API can all use them; objects in use
+raise `config.errors.Conflict` (409) naming what uses them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from config.errors import Conflict, reference_of
+from prompts import limits, selectors
+from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+from prompts.rendering import render_particles
+
+if TYPE_CHECKING:
+    from models_registry.models import AIModel
+
+PARTICLE_FIELDS = ("kind", "name", "content")
+COMPOSITION_FIELDS = ("name", "description")
+MODEL_PROMPT_FIELDS = ("system_prompt_override", "system_prompt_composition_id")
+RESTORE_REASON = "Restored version {number}"
+MODEL_PROMPT_RESTORE_REASON = "Restored system prompt version {number}"
+
+
+def _save(instance: models.Model, actor: str, change_reason: str | None = None) -> None:
+    instance._history_actor = actor
+    instance._change_reason = change_reason
+    instance.save()
+
+
+def _delete(instance: models.Model, actor: str) -> None:
+    instance._history_actor = actor
+    instance._change_reason = None
+    instance.delete()
+
+
+# --- Particles -------------------------------------------------------------------------------
+
+
+def _uses_summary(count: int, what: str) -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
+
+
+def ensure_compositions_fit(particle: PromptParticle, content: str) -> None:
+    """Every composition using the particle must still render within the limit with `content`."""
+    too_long = []
+    for composition in selectors.compositions_using_particle(particle):
+        contents = [
+            content if item.particle_id == particle.pk else item.particle.content
+            for item in sorted(composition.items.all(), key=lambda item: item.position)
+        ]
+        length = len(limits.PARTICLE_SEPARATOR.join(contents))
+        if length > limits.RENDERED_PROMPT_MAX_LENGTH:
+            too_long.append(f"'{composition.name}' ({length:,} characters)")
+    if too_long:
+        raise ValidationError(
+            {
+                "content": [
+                    "With this content the rendered prompt of "
+                    + ", ".join(too_long)
+                    + f" would exceed {limits.RENDERED_PROMPT_MAX_LENGTH:,} characters."
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def particle_create(*, organization_id: str | None, actor: str, data: dict[str, Any]) -> PromptParticle:
+    """An organization's particle; with `organization_id=None`, a global one (staff, seeding)."""
+    particle = PromptParticle(organization_id=organization_id, is_system=organization_id is None, **data)
+    _save(particle, actor)
+    return particle
+
+
+@transaction.atomic
+def particle_update(
+    *, particle: PromptParticle, actor: str, data: dict[str, Any], change_reason: str | None = None
+) -> PromptParticle:
+    """Change a particle. Every composition using it renders the new content from now on."""
+    if "content" in data and data["content"] != particle.content:
+        ensure_compositions_fit(particle, data["content"])
+    for field, value in data.items():
+        setattr(particle, field, value)
+    _save(particle, actor, change_reason)
+    return particle
+
+
+@transaction.atomic
+def particle_delete(*, particle: PromptParticle, actor: str) -> None:
+    compositions = list(selectors.compositions_using_particle(particle))
+    if compositions:
+        raise Conflict(
+            f"This particle is used by {_uses_summary(len(compositions), 'composition')}; "
+            "remove it from them before deleting it.",
+            references=[reference_of(composition) for composition in compositions],
+        )
+    _delete(particle, actor)
+
+
+# --- Compositions ----------------------------------------------------------------------------
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def resolve_particles(*, organization_id: str | None, particle_ids: Sequence[Any]) -> list[PromptParticle]:
+    """The particles named by `particle_ids`, in that order, checked as a composition's list:
+    1 to 50 ids, no repeats, each the organization's own or global, rendering within the limit.
+
+    Another organization's particle is reported like a missing one: its existence is not told.
+    """
+    count = len(particle_ids)
+    if count < limits.COMPOSITION_PARTICLES_MIN or count > limits.COMPOSITION_PARTICLES_MAX:
+        raise ValidationError(
+            {
+                "particle_ids": [
+                    f"A composition has {limits.COMPOSITION_PARTICLES_MIN} to {limits.COMPOSITION_PARTICLES_MAX} "
+                    f"particles, not {count}."
+                ]
+            }
+        )
+    ids = [_as_uuid(value) for value in particle_ids]
+    malformed = [str(value) for value, parsed in zip(particle_ids, ids, strict=True) if parsed is None]
+    if malformed:
+        raise ValidationError({"particle_ids": [f"Not a valid UUID: {', '.join(malformed)}."]})
+    seen: set[uuid.UUID] = set()
+    repeated = []
+    for particle_id in ids:
+        if particle_id in seen and particle_id not in repeated:
+            repeated.append(particle_id)
+        seen.add(particle_id)
+    if repeated:
+        raise ValidationError(
+            {"particle_ids": [f"Each particle may appear once; repeated: {', '.join(map(str, repeated))}."]}
+        )
+    found = {particle.pk: particle for particle in selectors.particles_visible_to(organization_id).filter(pk__in=ids)}
+    missing = [str(particle_id) for particle_id in ids if particle_id not in found]
+    if missing:
+        raise ValidationError(
+            {"particle_ids": [f"No particle visible to your organization has the id: {', '.join(missing)}."]}
+        )
+    particles = [found[particle_id] for particle_id in ids]
+    ensure_renders_within_limit(particles)
+    return particles
+
+
+def ensure_renders_within_limit(particles: Iterable[PromptParticle]) -> str:
+    rendered = render_particles(particles)
+    if len(rendered) > limits.RENDERED_PROMPT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "particle_ids": [
+                    f"The rendered prompt would be {len(rendered):,} characters; "
+                    f"at most {limits.RENDERED_PROMPT_MAX_LENGTH:,} are allowed."
+                ]
+            }
+        )
+    return rendered
+
+
+def _set_particles(composition: PromptComposition, particles: Sequence[PromptParticle]) -> None:
+    composition.items.all().delete()
+    PromptCompositionParticle.objects.bulk_create(
+        PromptCompositionParticle(composition=composition, particle=particle, position=position)
+        for position, particle in enumerate(particles)
+    )
+
+
+def _lock(composition: PromptComposition) -> None:
+    """Serialize writers of one composition (its through rows are replaced as a whole)."""
+    PromptComposition.objects.select_for_update().filter(pk=composition.pk).values_list("pk", flat=True).first()
+
+
+def _current_particle_ids(composition: PromptComposition) -> list:
+    """Read after `_lock`, not from a prefetch that may predate it."""
+    return list(composition.items.order_by("position").values_list("particle_id", flat=True))
+
+
+def _reloaded(composition: PromptComposition) -> PromptComposition:
+    return selectors.with_particles(PromptComposition.objects.all()).get(pk=composition.pk)
+
+
+@transaction.atomic
+def composition_create(*, organization_id: str | None, actor: str, data: dict[str, Any]) -> PromptComposition:
+    """`data`: name, description (optional), particle_ids (ordered).
+
+    With `organization_id=None`, a global composition (staff, seeding) of global particles.
+    """
+    data = dict(data)
+    particles = resolve_particles(organization_id=organization_id, particle_ids=data.pop("particle_ids"))
+    composition = PromptComposition(organization_id=organization_id, is_system=organization_id is None, **data)
+    composition._history_particle_ids = [particle.pk for particle in particles]
+    _save(composition, actor)
+    _set_particles(composition, particles)
+    return _reloaded(composition)
+
+
+@transaction.atomic
+def composition_update(
+    *, composition: PromptComposition, actor: str, data: dict[str, Any], change_reason: str | None = None
+) -> PromptComposition:
+    """Change the name, description and/or the ordered particle list: one new version."""
+    _lock(composition)
+    data = dict(data)
+    particle_ids = data.pop("particle_ids", None)
+    for field, value in data.items():
+        setattr(composition, field, value)
+    if particle_ids is not None:
+        particles = resolve_particles(organization_id=composition.organization_id, particle_ids=particle_ids)
+        _set_particles(composition, particles)
+        composition._history_particle_ids = [particle.pk for particle in particles]
+    else:
+        composition._history_particle_ids = _current_particle_ids(composition)
+    _save(composition, actor, change_reason)
+    return _reloaded(composition)
+
+
+@transaction.atomic
+def composition_delete(*, composition: PromptComposition, actor: str) -> None:
+    _lock(composition)
+    used_by = list(composition.models.order_by("name", "id"))
+    if used_by:
+        raise Conflict(
+            f"This composition is the system prompt of {_uses_summary(len(used_by), 'model')}; "
+            "assign them another prompt before deleting it.",
+            references=[reference_of(model) for model in used_by],
+        )
+    composition._history_particle_ids = _current_particle_ids(composition)
+    _delete(composition, actor)
+
+
+# --- Restoring versions ------------------------------------------------------------------------
+
+
+def _restore_reason(record: Any) -> str:
+    return RESTORE_REASON.format(number=record.version_number)
+
+
+def particle_restore(*, particle: PromptParticle, record: Any, actor: str) -> PromptParticle:
+    """Bring a version's kind, name and content back, as a new version."""
+    data = {field: getattr(record, field) for field in PARTICLE_FIELDS}
+    return particle_update(particle=particle, actor=actor, data=data, change_reason=_restore_reason(record))
+
+
+def composition_restore(*, composition: PromptComposition, record: Any, actor: str) -> PromptComposition:
+    """Bring a version's name, description and particle order back, as a new version.
+
+    A version naming a particle that no longer exists cannot come back: 409.
+    """
+    particle_ids = list(record.particle_ids)
+    existing = {str(pk) for pk in PromptParticle.objects.filter(pk__in=particle_ids).values_list("pk", flat=True)}
+    deleted = [particle_id for particle_id in particle_ids if particle_id not in existing]
+    if deleted:
+        raise Conflict(
+            f"Version {record.version_number} cannot be restored: it uses particles that have since been "
+            f"deleted ({', '.join(deleted)}). Edit the composition instead."
+        )
+    data = {field: getattr(record, field) for field in COMPOSITION_FIELDS}
+    data["particle_ids"] = particle_ids
+    return composition_update(composition=composition, actor=actor, data=data, change_reason=_restore_reason(record))
+
+
+# --- A model's system prompt -------------------------------------------------------------------
+
+
+def _prompt_values(record: Any) -> tuple:
+    return tuple(getattr(record, field) for field in MODEL_PROMPT_FIELDS)
+
+
+def model_prompt_versions(model: AIModel) -> list:
+    """The versions of a model's system prompt (`systemPromptOverride`, `systemPromptCompositionId`),
+    newest first, each historical row with `version_number` (1 = the first, chronological).
+
+    A model's history records every change to any of its fields; a prompt version is the first
+    row and each row where the prompt fields changed (or were restored).
+    """
+    versions = []
+    previous = None
+    for record in model.history.order_by("history_date", "history_id"):
+        values = _prompt_values(record)
+        restored = (record.history_change_reason or "").startswith(MODEL_PROMPT_RESTORE_REASON.split("{")[0])
+        if previous is None or values != previous or restored:
+            versions.append(record)
+        previous = values
+    for number, record in enumerate(versions, start=1):
+        record.version_number = number
+    return versions[::-1]
+
+
+def model_prompt_version(model: AIModel, number: int) -> Any | None:
+    return next((record for record in model_prompt_versions(model) if record.version_number == number), None)
+
+
+@transaction.atomic
+def model_prompt_restore(model: AIModel, n: int, actor: str) -> AIModel:
+    """Bring version `n` of the model's system prompt fields back, as a new version.
+
+    Only the prompt fields change. Raises `rest_framework.exceptions.NotFound` for an unknown
+    version and `Conflict` (409) when the version's composition has since been deleted.
+    """
+    from rest_framework.exceptions import NotFound
+
+    record = model_prompt_version(model, n)
+    if record is None:
+        raise NotFound(f"The model has no system prompt version {n}.")
+    composition_id = record.system_prompt_composition_id
+    if composition_id is not None and not PromptComposition.objects.filter(pk=composition_id).exists():
+        raise Conflict(
+            f"Version {n} cannot be restored: its prompt composition ({composition_id}) has since been deleted."
+        )
+    model.system_prompt_override = record.system_prompt_override
+    model.system_prompt_composition_id = composition_id
+    model._history_actor = actor
+    model._change_reason = MODEL_PROMPT_RESTORE_REASON.format(number=n)
+    model.save(update_fields=[*MODEL_PROMPT_FIELDS, "updated_at"])
+    return model
