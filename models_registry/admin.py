@@ -1,0 +1,363 @@
+"""The Django admin as the staff's curation tool.
+
+System models are curated here: the form runs the model's `clean()` and constraints with
+`is_system=True`, exactly the rules the API applies, so every error lands next to its field.
+User models belong to organizations and are read-mostly here, for support staff.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Count, ProtectedError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import ngettext
+
+from models_registry.models import AIModel, SystemModel, UserModel
+from prompts.admin import EMPTY, AddPageWithoutUsageMixin, history_admin_base, preformatted
+from prompts.models import PromptComposition
+from prompts.rendering import resolve_system_prompt
+
+admin.site.site_header = "Model Registry"
+admin.site.site_title = "Model Registry admin"
+admin.site.index_title = "Curation"
+
+CAPABILITY_FLAGS = ("supports_tools", "supports_vision", "supports_reasoning")
+REQUIRED_FOR_SYSTEM = ("provider", "provider_model_id", "credit_multiplier", "max_tokens")
+# The fields a system model's form never shows: their values are fixed for every system row.
+SYSTEM_FIXED_VALUES = {"is_system": True, "parent": None, "organization_id": None}
+EFFECTIVE_FIELDS = (
+    "description",
+    "provider",
+    "provider_model_id",
+    "context_window",
+    "max_tokens",
+    "supports_streaming",
+    "supports_tools",
+    "supports_vision",
+    "supports_reasoning",
+    "credit_multiplier",
+    "is_enabled",
+)
+
+
+def display_value(value):
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+class ErrorsOnHiddenFieldsForm(forms.ModelForm):
+    """`Model.clean()` may name a field this form does not show (a read-only one, say).
+
+    Django would raise ValueError for it; show it at the top of the form instead, labelled.
+    """
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            remapped: dict[str, list] = {}
+            for field, field_errors in errors.error_dict.items():
+                if field == NON_FIELD_ERRORS or field in self.fields:
+                    remapped.setdefault(field, []).extend(field_errors)
+                    continue
+                label = self._meta.model._meta.get_field(field).verbose_name.capitalize()
+                for error in field_errors:
+                    remapped.setdefault(NON_FIELD_ERRORS, []).extend(
+                        ValidationError(f"{label}: {message}") for message in error.messages
+                    )
+            errors = ValidationError(remapped)
+        super()._update_errors(errors)
+
+
+class SystemModelForm(ErrorsOnHiddenFieldsForm):
+    class Meta:
+        model = SystemModel
+        fields = (
+            "name",
+            "description",
+            "is_enabled",
+            "provider",
+            "provider_model_id",
+            "context_window",
+            "max_tokens",
+            "supports_streaming",
+            *CAPABILITY_FLAGS,
+            "credit_multiplier",
+            "system_prompt_composition",
+            "system_prompt_override",
+        )
+        # Nullable in the table (user rows inherit them) but always set on a system row.
+        field_classes = dict.fromkeys(CAPABILITY_FLAGS, forms.BooleanField)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, value in SYSTEM_FIXED_VALUES.items():
+            setattr(self.instance, field, value)
+        for field in REQUIRED_FOR_SYSTEM:
+            if field in self.fields:
+                self.fields[field].required = True
+
+    def _get_validation_exclusions(self):
+        # Validate the fixed fields too, so the constraints that name them (the system row's
+        # shape, one system model per provider model id) are checked here, not by the database.
+        return super()._get_validation_exclusions() - set(SYSTEM_FIXED_VALUES)
+
+
+class UserModelForm(ErrorsOnHiddenFieldsForm):
+    class Meta:
+        model = UserModel
+        fields = ("is_enabled",)
+
+
+class EnableDisableActionsMixin:
+    actions = ("enable_models", "disable_models")
+
+    @admin.action(description="Enable selected %(verbose_name_plural)s", permissions=["change"])
+    def enable_models(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=True)
+
+    @admin.action(description="Disable selected %(verbose_name_plural)s", permissions=["change"])
+    def disable_models(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(self, request, queryset, *, enabled: bool) -> None:
+        opts = self.model._meta
+        to_change = list(queryset.filter(is_enabled=not enabled))
+        for obj in to_change:
+            obj.is_enabled = enabled
+            obj.save(update_fields=["is_enabled", "updated_at"])
+            self.log_change(request, obj, [{"changed": {"fields": ["is_enabled"]}}])
+        state = "enabled" if enabled else "disabled"
+        changed = len(to_change)
+        message = ngettext(
+            "%(count)d %(name)s was %(state)s.", "%(count)d %(name_plural)s were %(state)s.", changed
+        ) % {"count": changed, "name": opts.verbose_name, "name_plural": opts.verbose_name_plural, "state": state}
+        unchanged = queryset.count() - changed
+        if unchanged:
+            message += ngettext(
+                " %(count)d was already %(state)s.", " %(count)d were already %(state)s.", unchanged
+            ) % {"count": unchanged, "state": state}
+        self.message_user(request, message, messages.SUCCESS if changed else messages.WARNING)
+
+
+@admin.register(SystemModel)
+class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, history_admin_base(SystemModel)):
+    sections_for_saved_objects = ("Usage",)
+    form = SystemModelForm
+    list_display = (
+        "name",
+        "provider",
+        "provider_model_id",
+        "context_window",
+        "max_tokens",
+        "streaming",
+        "tools",
+        "vision",
+        "reasoning",
+        "credit_multiplier",
+        "is_enabled",
+        "user_model_count",
+    )
+    list_filter = (
+        "provider",
+        "supports_streaming",
+        "supports_tools",
+        "supports_vision",
+        "supports_reasoning",
+        "is_enabled",
+    )
+    search_fields = ("name", "provider_model_id")
+    ordering = ("name",)
+    readonly_fields = ("user_models", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "is_enabled")}),
+        ("Provider", {"fields": ("provider", "provider_model_id")}),
+        ("Limits", {"fields": ("context_window", "max_tokens")}),
+        ("Capabilities", {"fields": ("supports_streaming", *CAPABILITY_FLAGS)}),
+        ("Billing", {"fields": ("credit_multiplier",)}),
+        ("System prompt", {"fields": ("system_prompt_composition", "system_prompt_override")}),
+        ("Usage", {"fields": ("user_models", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_model_count=Count("children"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "system_prompt_composition":
+            # A system model is seen by every organization: only global compositions fit.
+            kwargs["queryset"] = PromptComposition.objects.filter(is_system=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Short headers for the capability flags keep the changelist within one screen.
+    @admin.display(description="streaming", boolean=True, ordering="supports_streaming")
+    def streaming(self, obj):
+        return obj.supports_streaming
+
+    @admin.display(description="tools", boolean=True, ordering="supports_tools")
+    def tools(self, obj):
+        return obj.supports_tools
+
+    @admin.display(description="vision", boolean=True, ordering="supports_vision")
+    def vision(self, obj):
+        return obj.supports_vision
+
+    @admin.display(description="reasoning", boolean=True, ordering="supports_reasoning")
+    def reasoning(self, obj):
+        return obj.supports_reasoning
+
+    @admin.display(description="user models", ordering="user_model_count")
+    def user_model_count(self, obj):
+        url = reverse("admin:models_registry_usermodel_changelist") + "?" + urlencode({"parent__id__exact": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, obj.user_model_count)
+
+    @admin.display(description="user models built on it")
+    def user_models(self, obj):
+        if obj is None or obj._state.adding:
+            return EMPTY
+        children = UserModel.objects.filter(parent=obj).order_by("organization_id", "name")
+        if not children:
+            return "None."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} (organization {})</li>",
+                ((user_model_link(child), child.organization_id) for child in children),
+            ),
+        )
+
+    # --- Deleting: a referenced system model is protected; say by whom, never fail ------
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            pks = [obj.pk for obj in objs]
+            children = UserModel.objects.filter(parent__in=pks).select_related("parent")
+            protected = [
+                format_html(
+                    "User model: {} (organization {}, built on {})",
+                    user_model_link(child),
+                    child.organization_id,
+                    child.parent.name,
+                )
+                for child in children.order_by("parent__name", "organization_id", "name")
+            ] or protected
+        return deleted, model_count, perms_needed, protected
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ProtectedError:
+            # A user model appeared between the confirmation page and the deletion.
+            self.message_user(request, "Still used by user models; nothing was deleted.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ProtectedError:
+            self.message_user(request, "Some are still used by user models; nothing was deleted.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def user_model_link(obj):
+    url = reverse("admin:models_registry_usermodel_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj.name)
+
+
+class OrganizationListFilter(admin.SimpleListFilter):
+    title = "organization"
+    parameter_name = "organization"
+
+    def lookups(self, request, model_admin):
+        organizations = UserModel.objects.order_by("organization_id").values_list("organization_id", flat=True)
+        return [(organization, organization) for organization in organizations.distinct()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(organization_id=self.value())
+        return queryset
+
+
+@admin.register(UserModel)
+class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
+    """Organizations own these through the API; support staff look, and may switch one off."""
+
+    form = UserModelForm
+    list_display = (
+        "name",
+        "organization_id",
+        "parent",
+        "is_enabled",
+        "context_window",
+        "max_tokens",
+        "system_prompt_composition",
+        "updated_at",
+    )
+    list_filter = (OrganizationListFilter, ("parent", admin.RelatedOnlyFieldListFilter), "is_enabled")
+    list_select_related = ("parent", "system_prompt_composition")
+    search_fields = ("name", "organization_id")
+    ordering = ("organization_id", "name")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "organization_id", "parent", "is_enabled")}),
+        ("Own values", {"fields": ("context_window", "max_tokens", "supports_streaming")}),
+        ("Effective configuration", {"fields": ("effective_configuration",)}),
+        (
+            "System prompt",
+            {"fields": ("system_prompt_composition", "system_prompt_override", "rendered_system_prompt")},
+        ),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "name",
+        "description",
+        "organization_id",
+        "parent",
+        "context_window",
+        "max_tokens",
+        "supports_streaming",
+        "effective_configuration",
+        "system_prompt_composition",
+        "system_prompt_override",
+        "rendered_system_prompt",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("parent", "system_prompt_composition")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="effective configuration")
+    def effective_configuration(self, obj):
+        inherited = set(obj.inherited_fields)
+        rows = (
+            (
+                AIModel._meta.get_field(field).verbose_name,
+                display_value(obj.effective(field)),
+                f"inherited from {obj.parent.name}" if field in inherited else "own value",
+            )
+            for field in EFFECTIVE_FIELDS
+        )
+        return format_html(
+            '<table class="effective-configuration"><thead><tr><th>field</th><th>value</th><th>source</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="rendered system prompt")
+    def rendered_system_prompt(self, obj):
+        text, source = resolve_system_prompt(obj)
+        if not text:
+            return EMPTY
+        return format_html("<p>Source: {}</p>{}", source, preformatted(text))
