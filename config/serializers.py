@@ -5,7 +5,6 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -39,10 +38,12 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     constraints) on the merged state, so the API and the admin obey the same rules.
 
     Model errors come back keyed by the serializer's camelCase field names.
-    """
 
-    # Unique constraints whose violations belong to one field: {constraint name: model field}.
-    constraint_fields: dict[str, str] = {}
+    CHECK constraints are not re-run here: each would cost a query, and the field validators
+    and `clean()` already state the same rules (the database still enforces them). Unique
+    rules are checked by `unique_errors()`, a plain query each; the database constraint
+    still decides between two concurrent writers.
+    """
 
     def extra_instance_attrs(self) -> dict[str, Any]:
         """Attributes set on the instance before validation that the client does not send."""
@@ -56,44 +57,29 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             field = model._meta.get_field(name)
             if not field.many_to_many:
                 setattr(instance, name, value)
+        # Relations in attrs were already looked up by their serializer fields.
+        resolved_relations = {name for name in attrs if model._meta.get_field(name).is_relation}
         try:
-            instance.full_clean()
+            instance.full_clean(exclude=resolved_relations, validate_unique=False, validate_constraints=False)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._to_api_errors(exc)) from exc
+        errors = self.unique_errors(instance)
+        if errors:
+            raise serializers.ValidationError(self._to_api_errors(DjangoValidationError(errors)))
         return attrs
+
+    def unique_errors(self, instance: Any) -> dict[str, list[str]]:
+        """{model field: [messages]} for unique rules the instance would break."""
+        return {}
 
     def _to_api_errors(self, exc: DjangoValidationError) -> dict[str, list[str]]:
         source_to_name = {field.source: name for name, field in self.fields.items()}
-        constraint_messages = {
-            constraint.get_violation_error_message(): self.constraint_fields[constraint.name]
-            for constraint in self.Meta.model._meta.constraints
-            if constraint.name in self.constraint_fields
-        }
         errors: dict[str, list[str]] = {}
         for key, messages in exc.message_dict.items():
             for message in messages:
                 target = key
-                if key == NON_FIELD_ERRORS and message in constraint_messages:
-                    target = constraint_messages[message]
                 if target == NON_FIELD_ERRORS:
                     target = api_settings.NON_FIELD_ERRORS_KEY
                 name = source_to_name.get(target, target)
                 errors.setdefault(name, []).append(message)
         return errors
-
-
-def field_kwargs_from_model(model: type[models.Model], field: str) -> dict[str, Any]:
-    """min/max bounds of a model field for a plain serializer field, so hand-written
-    serializer fields carry the same bounds (and the same OpenAPI minimum/maximum)."""
-    kwargs: dict[str, Any] = {}
-    for validator in model._meta.get_field(field).validators:
-        code = getattr(validator, "code", "")
-        if code == "min_value":
-            kwargs["min_value"] = validator.limit_value
-        elif code == "max_value":
-            kwargs["max_value"] = validator.limit_value
-        elif code == "min_length":
-            kwargs["min_length"] = validator.limit_value
-        elif code == "max_length":
-            kwargs["max_length"] = validator.limit_value
-    return kwargs

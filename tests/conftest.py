@@ -161,3 +161,13 @@ def m2m_client_for(client_for: ClientFor) -> Callable[..., APIClient]:
         return client_for(org=org, kind="m2m", scopes=scopes)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """Rate-limit counters, idempotency and cached reads never leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

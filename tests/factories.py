@@ -69,6 +69,7 @@ class CompositionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = PromptComposition
+        skip_postgeneration_save = True
 
     organization_id = "org-a"
     is_system = False

@@ -1,10 +1,29 @@
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from models_registry.models import AIModel
 
 
-class InheritedBooleanFilter(django_filters.BooleanFilter):
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or 1/0); anything else is an error, not a silently dropped filter."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        normalized = str(value).strip().lower()
+        if normalized not in self.VALUES:
+            raise forms.ValidationError("Must be true or false.", code="invalid")
+        return self.VALUES[normalized]
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class InheritedBooleanFilter(StrictBooleanFilter):
     """Filters on the effective value: a user model's own column is NULL, its parent's counts."""
 
     def filter(self, qs: QuerySet, value: bool | None) -> QuerySet:
@@ -14,15 +33,19 @@ class InheritedBooleanFilter(django_filters.BooleanFilter):
 
 
 class AIModelFilter(django_filters.FilterSet):
-    isSystem = django_filters.BooleanFilter(field_name="is_system", help_text="Only system (true) or user (false) models.")
-    isEnabled = django_filters.BooleanFilter(field_name="is_enabled", help_text="Only enabled (true) or disabled models.")
+    isSystem = StrictBooleanFilter(
+        field_name="is_system", help_text="Only system (true) or user (false) models."
+    )
+    isEnabled = StrictBooleanFilter(
+        field_name="is_enabled", help_text="Only enabled (true) or disabled models."
+    )
     provider = django_filters.CharFilter(
         method="filter_provider", help_text="Provider name (user models match their parent's provider)."
     )
     supportsTools = InheritedBooleanFilter(field_name="supports_tools", help_text="Tool/function calling support.")
     supportsVision = InheritedBooleanFilter(field_name="supports_vision", help_text="Vision/image input support.")
     supportsReasoning = InheritedBooleanFilter(field_name="supports_reasoning", help_text="Reasoning token support.")
-    supportsStreaming = django_filters.BooleanFilter(field_name="supports_streaming", help_text="Streaming support.")
+    supportsStreaming = StrictBooleanFilter(field_name="supports_streaming", help_text="Streaming support.")
     search = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", help_text="Case-insensitive search in the name."
     )

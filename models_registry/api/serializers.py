@@ -205,7 +205,9 @@ class ResolvedAIModelSerializer(AIModelSerializer):
         help_text="The final system prompt: the override if set, else the composition's rendered text, else null.",
     )
     systemPromptSource = serializers.ChoiceField(
-        choices=[SOURCE_OVERRIDE, SOURCE_COMPOSITION, SOURCE_NONE], read_only=True, help_text="Where systemPrompt came from."
+        choices=[SOURCE_OVERRIDE, SOURCE_COMPOSITION, SOURCE_NONE],
+        read_only=True,
+        help_text="Where systemPrompt came from.",
     )
     isUsable = serializers.BooleanField(
         read_only=True, help_text="False when the model or its parent system model is disabled."
@@ -274,7 +276,6 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
         help_text=REQUEST_HELP["systemPromptCompositionId"],
     )
 
-    constraint_fields = {"models_registry_aimodel_unique_name_per_organization": "name"}
     read_only_field_names = frozenset(AIModelSerializer._declared_fields) - {
         "parentId",
         "name",
@@ -302,7 +303,11 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
         ]
         extra_kwargs = {
             "description": {"help_text": REQUEST_HELP["description"]},
-            "contextWindow": {"source": "context_window", "required": False, "help_text": REQUEST_HELP["contextWindow"]},
+            "contextWindow": {
+                "source": "context_window",
+                "required": False,
+                "help_text": REQUEST_HELP["contextWindow"],
+            },
             "maxTokens": {"source": "max_tokens", "required": False, "help_text": REQUEST_HELP["maxTokens"]},
             "supportsStreaming": {
                 "source": "supports_streaming",
@@ -321,6 +326,14 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
 
     def extra_instance_attrs(self) -> dict[str, Any]:
         return {"organization_id": self.context["organization_id"], "is_system": False}
+
+    def unique_errors(self, instance: AIModel) -> dict[str, list[str]]:
+        taken = (
+            AIModel.objects.filter(is_system=False, organization_id=instance.organization_id, name__iexact=instance.name)
+            .exclude(pk=instance.pk)
+            .exists()
+        )
+        return {"name": ["A model with this name already exists in your organization."]} if taken else {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:

@@ -1,0 +1,92 @@
+"""The OpenAPI document of the models API validates, and its viewers are served offline."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+EXTERNAL_HOSTS = ("https://cdn", "http://cdn", "unpkg", "jsdelivr", "cdnjs", "fonts.googleapis")
+
+
+@pytest.fixture
+def schema(api_client: APIClient) -> dict[str, Any]:
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200, response.content
+    return orjson.loads(response.content)
+
+
+def test_spectacular_validates_without_warnings(tmp_path: Path) -> None:
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    document = yaml.safe_load(target.read_text())
+    assert document["openapi"].startswith("3.")
+    assert "/v1/models" in document["paths"]
+
+
+def test_schema_is_public(api_client: APIClient) -> None:
+    assert api_client.get("/api/schema/").status_code == 200
+
+
+def test_schema_documents_the_models_endpoints(schema: dict[str, Any]) -> None:
+    paths = schema["paths"]
+
+    assert set(paths["/v1/models"]) >= {"get", "post"}
+    assert set(paths["/v1/models/{id}"]) >= {"get", "patch", "delete"}
+    assert "put" not in paths["/v1/models/{id}"]
+    assert "get" in paths["/v1/models/{id}/resolved"]
+
+
+def test_schema_has_the_bearer_security_scheme(schema: dict[str, Any]) -> None:
+    scheme = schema["components"]["securitySchemes"]["StytchBearer"]
+
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    for path, operations in schema["paths"].items():
+        if path.startswith("/v1/models"):
+            for method, operation in operations.items():
+                assert {"StytchBearer": []} in operation["security"], (method, path)
+
+
+def test_create_examples_from_the_source_document_are_present(schema: dict[str, Any]) -> None:
+    examples = schema["paths"]["/v1/models"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+
+    names = {example["value"]["name"] for example in examples.values()}
+    assert {"large-model Omni", "Custom Support Model"} <= names
+
+
+def test_create_documents_every_error_status(schema: dict[str, Any]) -> None:
+    responses = schema["paths"]["/v1/models"]["post"]["responses"]
+
+    assert {"201", "400", "401", "403", "415"} <= set(responses)
+    for status in ("400", "401", "403", "415"):
+        assert responses[status]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_api_viewers_are_served_without_external_hosts(api_client: APIClient, path: str) -> None:
+    response = api_client.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    for host in EXTERNAL_HOSTS:
+        assert host not in html, host
+    assert re.findall(r'(?:src|href)="(?:https?:)?//[^"]+"', html) == []
+    assert "/api/schema/" in html
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_api_viewer_assets_are_served_locally(client, path: str) -> None:
+    html = client.get(path).content.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+
+    assert assets, html
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
