@@ -45,5 +45,3 @@ DESCRIPTIONS = {
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS[status]) for status in statuses}
-
-

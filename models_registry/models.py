@@ -4,11 +4,19 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from config.db import TimeStampedModel, length_at_most, length_between
+from config.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
+from config.history import ActorHistoricalRecords
 from models_registry import limits
 
 # Values a user model takes from its parent system model.
-INHERITED_ALWAYS = ("provider", "provider_model_id", "credit_multiplier", "supports_tools", "supports_vision", "supports_reasoning")
+INHERITED_ALWAYS = (
+    "provider",
+    "provider_model_id",
+    "credit_multiplier",
+    "supports_tools",
+    "supports_vision",
+    "supports_reasoning",
+)
 
 
 class AIModel(TimeStampedModel):
@@ -21,7 +29,7 @@ class AIModel(TimeStampedModel):
 
     name = models.CharField(
         max_length=limits.NAME_MAX_LENGTH,
-        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH)],
+        validators=[MinLengthValidator(limits.NAME_MIN_LENGTH), validate_not_blank],
         help_text="Human-readable name shown in dashboards and responses "
         f"({limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters).",
     )
@@ -32,7 +40,9 @@ class AIModel(TimeStampedModel):
         help_text=f"Model description (at most {limits.DESCRIPTION_MAX_LENGTH:,} characters). "
         "A user model without one shows its parent's.",
     )
-    is_system = models.BooleanField(default=False, db_index=True, help_text="Whether this is a company-provided base model.")
+    is_system = models.BooleanField(
+        default=False, db_index=True, help_text="Whether this is a company-provided base model."
+    )
     organization_id = models.CharField(
         max_length=limits.ORGANIZATION_ID_MAX_LENGTH,
         null=True,
@@ -93,9 +103,12 @@ class AIModel(TimeStampedModel):
         decimal_places=limits.CREDIT_MULTIPLIER_DECIMAL_PLACES,
         null=True,
         blank=True,
-        help_text="Credit multiplier for billing, greater than 0 (system models only, user models inherit from parent).",
+        help_text="Credit multiplier for billing, greater than 0 "
+        "(system models only, user models inherit from parent).",
     )
-    is_enabled = models.BooleanField(default=True, db_index=True, help_text="Enable/disable this model without deleting it.")
+    is_enabled = models.BooleanField(
+        default=True, db_index=True, help_text="Enable/disable this model without deleting it."
+    )
     system_prompt_composition = models.ForeignKey(
         "prompts.PromptComposition",
         on_delete=models.PROTECT,
@@ -111,6 +124,7 @@ class AIModel(TimeStampedModel):
         help_text="Full system prompt override (escape hatch, at most "
         f"{limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH:,} characters). If set, bypasses particle-based composition.",
     )
+    history = ActorHistoricalRecords()
 
     class Meta:
         verbose_name = "AI model"
@@ -143,7 +157,9 @@ class AIModel(TimeStampedModel):
                 name="models_registry_aimodel_system_or_user_shape",
             ),
             models.CheckConstraint(
-                condition=Q(context_window__gte=limits.CONTEXT_WINDOW_MIN, context_window__lte=limits.CONTEXT_WINDOW_MAX),
+                condition=Q(
+                    context_window__gte=limits.CONTEXT_WINDOW_MIN, context_window__lte=limits.CONTEXT_WINDOW_MAX
+                ),
                 name="models_registry_aimodel_context_window_range",
             ),
             models.CheckConstraint(
@@ -156,14 +172,17 @@ class AIModel(TimeStampedModel):
                 name="models_registry_aimodel_max_tokens_below_context_window",
             ),
             models.CheckConstraint(
-                condition=Q(credit_multiplier__isnull=True) | Q(credit_multiplier__gt=limits.CREDIT_MULTIPLIER_EXCLUSIVE_MIN),
+                condition=Q(credit_multiplier__isnull=True)
+                | Q(credit_multiplier__gt=limits.CREDIT_MULTIPLIER_EXCLUSIVE_MIN),
                 name="models_registry_aimodel_credit_multiplier_positive",
             ),
             models.CheckConstraint(
                 condition=~Q(parent=F("id")) | Q(parent__isnull=True),
                 name="models_registry_aimodel_not_own_parent",
             ),
-            length_between("name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="models_registry_aimodel_name_length"),
+            length_between(
+                "name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="models_registry_aimodel_name_length"
+            ),
             length_at_most(
                 "description", limits.DESCRIPTION_MAX_LENGTH, name="models_registry_aimodel_description_length"
             ),
@@ -178,6 +197,12 @@ class AIModel(TimeStampedModel):
                 condition=Q(is_system=False),
                 name="models_registry_aimodel_unique_name_per_organization",
                 violation_error_message="A model with this name already exists in your organization.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(is_system=True),
+                name="models_registry_aimodel_unique_system_name",
+                violation_error_message="A system model with this name already exists.",
             ),
             models.UniqueConstraint(
                 "provider",
@@ -265,8 +290,12 @@ class AIModel(TimeStampedModel):
             raise ValidationError(errors)
 
     def _check_max_tokens_below_context_window(self, max_tokens: int | None, errors: dict) -> None:
-        if max_tokens is None or self.context_window is None or "max_tokens" in errors:
+        if max_tokens is None or "max_tokens" in errors:
             return
+        if self.context_window is None or not (
+            limits.CONTEXT_WINDOW_MIN <= self.context_window <= limits.CONTEXT_WINDOW_MAX
+        ):
+            return  # the context window's own error says what is wrong
         if max_tokens >= self.context_window:
             inherited = "" if self.max_tokens is not None else f" (inherited value {max_tokens}; set maxTokens)"
             errors.setdefault("max_tokens", []).append(
@@ -302,3 +331,70 @@ class UserModel(AIModel):
     class Meta:
         proxy = True
         verbose_name = "user model"
+
+
+class AuditEvent(models.Model):
+    """Who created, changed or deleted a model, particle or composition, when, and which fields.
+
+    Written from the version history (models_registry/audit.py), so every path that saves
+    through the ORM — the API, the admin, the shell — leaves an event.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    organization_id = models.CharField(
+        max_length=limits.ORGANIZATION_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The organization owning the object; empty for global objects.",
+    )
+    actor = models.CharField(
+        max_length=255, blank=True, default="", help_text='"member:<id>", "m2m:<client id>" or "staff:<username>".'
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=64, help_text="model, prompt-particle or prompt-composition.")
+    object_id = models.UUIDField()
+    object_repr = models.CharField(max_length=255, blank=True, default="")
+    changed_fields = models.JSONField(default=list, blank=True, help_text="camelCase names of the changed fields.")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization_id", "-occurred_at"], name="audit_org_time"),
+            models.Index(fields=["organization_id", "object_id"], name="audit_org_object"),
+            models.Index(fields=["organization_id", "actor"], name="audit_org_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'unknown'} {self.action} {self.object_type} {self.object_repr}"
+
+
+class IdempotencyRecord(models.Model):
+    """One `Idempotency-Key` of one principal: claimed before the work, its response stored after."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.CharField(max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
+    actor = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_location = models.CharField(max_length=2048, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization_id", "actor", "key"], name="models_registry_idempotencyrecord_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.actor} {self.key}"

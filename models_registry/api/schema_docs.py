@@ -30,8 +30,11 @@ CREATE_EXAMPLES = [
     OpenApiExample(
         "Reasoning model, small window, inherited limits",
         request_only=True,
-        value={"parentId": "550e8400-e29b-41d4-a716-446655440000", "name": "reasoning-model 3.5 Sonnet",
-               "contextWindow": 8192},
+        value={
+            "parentId": "550e8400-e29b-41d4-a716-446655440000",
+            "name": "reasoning-model 3.5 Sonnet",
+            "contextWindow": 8192,
+        },
     ),
 ]
 
@@ -56,7 +59,12 @@ _USER_MODEL = {
     "createdAt": "2025-09-08T06:33:19Z",
     "updatedAt": "2025-09-08T06:33:19Z",
     "inheritedFields": [
-        "provider", "providerModelId", "creditMultiplier", "supportsTools", "supportsVision", "supportsReasoning",
+        "provider",
+        "providerModelId",
+        "creditMultiplier",
+        "supportsTools",
+        "supportsVision",
+        "supportsReasoning",
         "description",
     ],
 }

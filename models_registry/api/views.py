@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -6,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import TenantScopedViewSet
+from config.openapi import IDEMPOTENCY_KEY, IF_MATCH
 from config.schema_errors import error_responses
 from models_registry import selectors, services
 from models_registry.api import schema_docs
@@ -16,6 +18,9 @@ from models_registry.api.serializers import (
     UserModelWriteSerializer,
 )
 from models_registry.models import AIModel
+from prompts import services as prompt_services
+from prompts.api.serializers import ModelPromptVersionSerializer
+from prompts.api.versions import VersionedViewSetMixin, version_actions_schema
 
 TAGS = ["models"]
 
@@ -26,13 +31,13 @@ TAGS = ["models"]
         summary="List AI models",
         description="Enabled system models plus your organization's user models (enabled or not).",
         tags=TAGS,
-        responses={200: AIModelSerializer(many=True), **error_responses(400, 401, 403)},
+        responses={200: AIModelSerializer(many=True), **error_responses(400, 401, 403, 429)},
     ),
     retrieve=extend_schema(
         operation_id="models_retrieve",
         summary="Get an AI model",
         tags=TAGS,
-        responses={200: AIModelSerializer, **error_responses(401, 403, 404)},
+        responses={200: AIModelSerializer, **error_responses(401, 403, 404, 429)},
         examples=schema_docs.RESPONSE_EXAMPLES,
     ),
     create=extend_schema(
@@ -42,9 +47,10 @@ TAGS = ["models"]
         "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
         tags=TAGS,
         request=UserModelWriteSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OpenApiResponse(AIModelSerializer, description="Created; the Location header names the new model."),
-            **error_responses(400, 401, 403, 415),
+            **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
         },
         examples=schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
     ),
@@ -55,17 +61,27 @@ TAGS = ["models"]
         "System models cannot be changed through the API (403).",
         tags=TAGS,
         request=UserModelWriteSerializer,
-        responses={200: AIModelSerializer, **error_responses(400, 401, 403, 404, 415)},
+        parameters=[IF_MATCH],
+        responses={200: AIModelSerializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
     ),
     destroy=extend_schema(
         operation_id="models_destroy",
         summary="Delete a user model",
         description="System models cannot be deleted through the API (403).",
         tags=TAGS,
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+        parameters=[IF_MATCH],
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 412, 429)},
+    ),
+    **version_actions_schema(
+        noun="model's system prompt",
+        operation_prefix="models",
+        tags=TAGS,
+        version_serializer=ModelPromptVersionSerializer,
+        object_serializer=AIModelSerializer,
     ),
 )
 class AIModelViewSet(
+    VersionedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -79,6 +95,7 @@ class AIModelViewSet(
     filterset_class = AIModelFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     read_only_global_message = "System models cannot be changed or deleted through the API."
+    version_serializer_class = ModelPromptVersionSerializer
 
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.models_visible_to(organization_id)
@@ -99,29 +116,44 @@ class AIModelViewSet(
             context["organization_id"] = self.principal.organization_id
         return context
 
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        return self.respond_with(instance, AIModelSerializer(instance).data)
+
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = UserModelWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         instance = services.user_model_create(
             organization_id=self.principal.organization_id, data=serializer.validated_data
         )
-        location = f"{request.build_absolute_uri('/v1/models/')}{instance.pk}"
-        return Response(AIModelSerializer(instance).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+        location = request.build_absolute_uri(f"/v1/models/{instance.pk}")
+        return self.respond_with(
+            instance, AIModelSerializer(instance).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        instance = self.get_object()
-        serializer = UserModelWriteSerializer(
-            instance, data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        instance = services.user_model_update(instance=instance, data=serializer.validated_data)
-        return Response(AIModelSerializer(instance).data)
+        with transaction.atomic():
+            instance = self.get_object_for_update()
+            serializer = UserModelWriteSerializer(
+                instance, data=request.data, partial=True, context=self.get_serializer_context()
+            )
+            serializer.is_valid(raise_exception=True)
+            instance = services.user_model_update(instance=instance, data=serializer.validated_data)
+        return self.respond_with(instance, AIModelSerializer(instance).data)
 
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        return self.partial_update(request, *args, **kwargs)
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        with transaction.atomic():
+            services.user_model_delete(instance=self.get_object_for_update())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def perform_destroy(self, instance: AIModel) -> None:
-        services.user_model_delete(instance=instance)
+    def get_versions(self, instance: AIModel) -> list:
+        return prompt_services.model_prompt_versions(instance)
+
+    def get_version(self, instance: AIModel, number: int):
+        return prompt_services.model_prompt_version(instance, number)
+
+    def restore_version(self, instance: AIModel, record) -> AIModel:
+        return prompt_services.model_prompt_restore(instance, record.version_number, self.principal.actor)
 
     @extend_schema(
         operation_id="models_resolved",
@@ -130,7 +162,7 @@ class AIModelViewSet(
         "`systemPromptSource`: the override if set, else the composition's rendered text, else null. "
         "`isUsable` is false when the model or its parent system model is disabled.",
         tags=TAGS,
-        responses={200: ResolvedAIModelSerializer, **error_responses(401, 403, 404)},
+        responses={200: ResolvedAIModelSerializer, **error_responses(401, 403, 404, 429)},
         examples=schema_docs.RESOLVED_EXAMPLES,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)

@@ -1,0 +1,30 @@
+"""Gunicorn configuration for production: `gunicorn config.wsgi -c gunicorn.conf.py`.
+
+- Workers: one process per core by default (WEB_CONCURRENCY overrides). Requests spend most
+  of their time waiting on PostgreSQL, so each process also runs a few threads (gthread):
+  more concurrency than processes alone, at a fraction of the memory.
+- The psycopg pool of each process (DATABASE_POOL_MAX_SIZE) is sized to its threads, so a
+  thread never waits for a connection and PostgreSQL sees workers x threads connections at most.
+- Timeouts: a request that takes 30 s is stuck (the API's work is milliseconds); graceful
+  shutdown lets in-flight requests finish; keep-alive suits a proxy in front.
+- Workers are recycled after a number of requests (with jitter) to bound slow memory growth.
+"""
+
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
+os.environ.setdefault("DATABASE_POOL_MIN_SIZE", "1")
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 10000))
+max_requests_jitter = max_requests // 10
+accesslog = None  # config.middleware writes one structured access line per request
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
