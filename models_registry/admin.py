@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
-from models_registry.models import AIModel, SystemModel, UserModel
+from models_registry.models import AIModel, AuditEvent, SystemModel, UserModel
 from prompts.admin import EMPTY, AddPageWithoutUsageMixin, history_admin_base, preformatted
 from prompts.models import PromptComposition
 from prompts.rendering import resolve_system_prompt
@@ -361,3 +361,28 @@ class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
         if not text:
             return EMPTY
         return format_html("<p>Source: {}</p>{}", source, preformatted(text))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: who created, changed or deleted what, and when."""
+
+    list_display = ("occurred_at", "organization_id", "actor", "action", "object_type", "object_repr", "changed")
+    list_filter = ("action", "object_type", "organization_id")
+    search_fields = ("actor", "object_repr", "=object_id", "=request_id")
+    date_hierarchy = "occurred_at"
+    ordering = ("-occurred_at", "-id")
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    @admin.display(description="changed fields")
+    def changed(self, obj: AuditEvent) -> str:
+        return ", ".join(obj.changed_fields) or EMPTY
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
