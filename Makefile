@@ -31,7 +31,8 @@ run: $(VENV)/.runtime
 	@echo
 	@echo "Development token (organization $(DEV_ORG), role stytch_admin, valid 24 h):"
 	@echo
-	@$(DEV_ENV) $(PY) manage.py dev_token --org $(DEV_ORG) --ttl 86400
+	@$(DEV_ENV) STYTCH_JWKS_URL="$$($(DEV_ENV) $(PY) manage.py dev_token --print-jwks-url)" \
+		$(PY) manage.py dev_token --org $(DEV_ORG) --ttl 86400
 	@echo
 	@echo "  API:    curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/v1/models"
 	@echo "  Docs:   http://127.0.0.1:$(PORT)/api/docs/"
