@@ -262,6 +262,19 @@ class VisibleCompositionField(serializers.PrimaryKeyRelatedField):
         return compositions_visible_to(self.context["organization_id"])
 
 
+USER_MODEL_WRITABLE_FIELDS = [
+    "parentId",
+    "name",
+    "description",
+    "contextWindow",
+    "maxTokens",
+    "supportsStreaming",
+    "isEnabled",
+    "systemPromptCompositionId",
+    "systemPromptOverride",
+]
+
+
 class UserModelWriteSerializer(ValidatedModelSerializer):
     """Schema for creating or changing a user model (a PATCH sends only what changes)."""
 
@@ -276,31 +289,11 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
         help_text=REQUEST_HELP["systemPromptCompositionId"],
     )
 
-    read_only_field_names = frozenset(AIModelSerializer._declared_fields) - {
-        "parentId",
-        "name",
-        "description",
-        "contextWindow",
-        "maxTokens",
-        "supportsStreaming",
-        "isEnabled",
-        "systemPromptCompositionId",
-        "systemPromptOverride",
-    }
+    read_only_field_names = frozenset(AIModelSerializer._declared_fields) - set(USER_MODEL_WRITABLE_FIELDS)
 
     class Meta:
         model = AIModel
-        fields = [
-            "parentId",
-            "name",
-            "description",
-            "contextWindow",
-            "maxTokens",
-            "supportsStreaming",
-            "isEnabled",
-            "systemPromptCompositionId",
-            "systemPromptOverride",
-        ]
+        fields = USER_MODEL_WRITABLE_FIELDS
         extra_kwargs = {
             "description": {"help_text": REQUEST_HELP["description"]},
             "contextWindow": {
@@ -329,7 +322,9 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
 
     def unique_errors(self, instance: AIModel) -> dict[str, list[str]]:
         taken = (
-            AIModel.objects.filter(is_system=False, organization_id=instance.organization_id, name__iexact=instance.name)
+            AIModel.objects.filter(
+                is_system=False, organization_id=instance.organization_id, name__iexact=instance.name
+            )
             .exclude(pk=instance.pk)
             .exists()
         )
