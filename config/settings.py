@@ -163,10 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "config.throttling.OrganizationRateThrottle",
-        "config.throttling.ClientRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.PrincipalRateThrottle"],
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
@@ -179,6 +176,9 @@ THROTTLE_RATES = {
     "organization": env.str("THROTTLE_RATE_ORGANIZATION", default="6000/minute"),
     "client": env.str("THROTTLE_RATE_CLIENT", default="1200/minute"),
 }
+# How long a resolved model body may be served from the cache (0: never). Off unless the cache
+# is shared by every worker, since invalidation must reach them all (models_registry/resolved_cache.py).
+RESOLVED_CACHE_SECONDS = env.int("RESOLVED_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 # How long an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 

@@ -23,6 +23,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from models_registry import resolved_cache
 from models_registry.models import AIModel
 
 DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent / "fixtures" / "system_models.json"
@@ -427,4 +428,5 @@ def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
     except DatabaseError as exc:
         # Most likely another writer created one of these system models since they were read.
         raise CatalogError(f"the database refused the changes, nothing written: {exc}") from exc
+    resolved_cache.invalidate()  # bulk statements send no save signals
     return result

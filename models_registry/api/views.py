@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import TenantScopedViewSet
-from config.openapi import IDEMPOTENCY_KEY, IF_MATCH
+from config.openapi import IDEMPOTENCY_KEY, IF_MATCH, LOCATION
 from config.schema_errors import error_responses
-from models_registry import selectors, services
+from models_registry import resolved_cache, selectors, services
 from models_registry.api import schema_docs
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
@@ -47,7 +47,7 @@ TAGS = ["models"]
         "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
         tags=TAGS,
         request=UserModelWriteSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, LOCATION],
         responses={
             201: OpenApiResponse(AIModelSerializer, description="Created; the Location header names the new model."),
             **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
@@ -167,4 +167,11 @@ class AIModelViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def resolved(self, request: Request, pk: str | None = None) -> Response:
-        return Response(ResolvedAIModelSerializer(self.get_object()).data)
+        if not resolved_cache.enabled():
+            return Response(ResolvedAIModelSerializer(self.get_object()).data)
+        organization_id = self.principal.organization_id
+        body, generation = resolved_cache.get(organization_id, pk)
+        if body is None:
+            body = dict(ResolvedAIModelSerializer(self.get_object()).data)
+            resolved_cache.put(organization_id, pk, generation, body)
+        return Response(body)

@@ -1,0 +1,75 @@
+"""A shared cache of resolved model configurations.
+
+`GET /v1/models/{id}/resolved` is what runtimes call before every conversation. Its body
+depends on the model, its parent, the composition and the composition's particles. Rather
+than track those dependencies, every committed write to any of these tables bumps one
+generation number in the shared cache, and bodies cached under an older generation are
+never read again (they expire on their own). Writes are rare next to reads, so a global
+generation costs little and cannot miss a dependency.
+
+Bulk writes that send no save signals (the seed command) call `invalidate()` themselves.
+The cache is on only where it is shared by every worker (RESOLVED_CACHE_SECONDS, on by
+default with REDIS_URL): a per-process cache would not see other workers' bumps.
+"""
+
+import contextlib
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+GENERATION_KEY = "resolved:generation"
+
+
+def enabled() -> bool:
+    return settings.RESOLVED_CACHE_SECONDS > 0
+
+
+def _generation() -> int:
+    cache = caches["default"]
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # A generation never seen before, so bodies cached before an eviction are not revived.
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def _key(organization_id: str, model_id: Any, generation: int) -> str:
+    return f"resolved:{generation}:{organization_id}:{model_id}"
+
+
+def get(organization_id: str, model_id: Any) -> tuple[dict | None, int]:
+    """The cached body (or None) and the generation to store a fresh one under."""
+    generation = _generation()
+    return caches["default"].get(_key(organization_id, model_id, generation)), generation
+
+
+def put(organization_id: str, model_id: Any, generation: int, body: dict) -> None:
+    caches["default"].set(_key(organization_id, model_id, generation), body, timeout=settings.RESOLVED_CACHE_SECONDS)
+
+
+def _bump() -> None:
+    with contextlib.suppress(ValueError):  # no generation yet: the next read starts one
+        caches["default"].incr(GENERATION_KEY)
+
+
+def invalidate() -> None:
+    """Forget every cached body once the current transaction commits."""
+    transaction.on_commit(_bump)
+
+
+def _on_write(sender: Any, **kwargs: Any) -> None:
+    invalidate()
+
+
+def connect_signals() -> None:
+    from models_registry.models import AIModel
+    from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+
+    for model in (AIModel, PromptParticle, PromptComposition, PromptCompositionParticle):
+        post_save.connect(_on_write, sender=model, dispatch_uid=f"resolved_cache.save.{model.__name__}")
+        post_delete.connect(_on_write, sender=model, dispatch_uid=f"resolved_cache.delete.{model.__name__}")

@@ -1,0 +1,134 @@
+"""The resolved-model cache: served without queries, and never stale after a write."""
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from models_registry.models import AIModel
+from prompts.models import PromptCompositionParticle
+from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on commit
+
+
+@pytest.fixture(autouse=True)
+def cache_on(settings: Any) -> None:
+    settings.RESOLVED_CACHE_SECONDS = 300
+    settings.THROTTLE_RATES = {}
+
+
+@pytest.fixture
+def model() -> AIModel:
+    first, second = ParticleFactory(content="You are helpful."), ParticleFactory(content="Be brief.")
+    composition = CompositionFactory(particles=[first, second])
+    return UserModelFactory(system_prompt_composition=composition, context_window=8192, max_tokens=1000)
+
+
+def resolved(client, model: AIModel) -> dict:
+    response = client.get(f"/v1/models/{model.pk}/resolved")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_second_read_is_served_from_the_cache_without_queries(admin_client, model: AIModel) -> None:
+    first = resolved(admin_client, model)
+    with CaptureQueriesContext(connection) as queries:
+        second = resolved(admin_client, model)
+
+    assert second == first
+    assert len(queries) == 0
+
+
+def test_changing_the_model_through_the_api_invalidates(admin_client, model: AIModel) -> None:
+    resolved(admin_client, model)
+    admin_client.patch(f"/v1/models/{model.pk}", {"systemPromptOverride": "Only this."}, format="json")
+
+    body = resolved(admin_client, model)
+
+    assert body["systemPrompt"] == "Only this."
+    assert body["systemPromptSource"] == "override"
+
+
+def test_editing_a_particle_invalidates(admin_client, model: AIModel) -> None:
+    assert resolved(admin_client, model)["systemPrompt"] == "You are helpful.\n\nBe brief."
+    particle = model.system_prompt_composition.items.get(position=1).particle
+    response = admin_client.patch(f"/v1/prompt-particles/{particle.pk}", {"content": "Be thorough."}, format="json")
+    assert response.status_code == 200, response.content
+
+    assert resolved(admin_client, model)["systemPrompt"] == "You are helpful.\n\nBe thorough."
+
+
+def test_reordering_the_composition_invalidates(admin_client, model: AIModel) -> None:
+    resolved(admin_client, model)
+    composition = model.system_prompt_composition
+    ids = [str(item.particle_id) for item in PromptCompositionParticle.objects.filter(composition=composition)]
+    response = admin_client.patch(
+        f"/v1/prompt-compositions/{composition.pk}", {"particleIds": list(reversed(ids))}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+    assert resolved(admin_client, model)["systemPrompt"] == "Be brief.\n\nYou are helpful."
+
+
+def test_staff_disabling_the_parent_invalidates(admin_client, model: AIModel) -> None:
+    assert resolved(admin_client, model)["isUsable"] is True
+    parent = model.parent
+    parent.is_enabled = False
+    parent.save()
+
+    body = resolved(admin_client, model)
+
+    assert body["isUsable"] is False
+    assert parent.name in body["unusableReason"]
+
+
+def test_the_seed_command_changing_a_parent_invalidates(admin_client, tmp_path) -> None:
+    call_command("seed_system_models", verbosity=0)
+    parent = AIModel.objects.get(is_system=True, provider="openai", provider_model_id="gpt-4o")
+    child = UserModelFactory(parent=parent, context_window=8192, max_tokens=1000)
+    assert resolved(admin_client, child)["creditMultiplier"] == float(parent.credit_multiplier)
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(
+        '[{"name": "GPT-4o", "provider": "openai", "providerModelId": "gpt-4o", "contextWindow": 128000, '
+        '"maxTokens": 16384, "creditMultiplier": 9.5, "supportsTools": true, "supportsVision": true}]'
+    )
+    call_command("seed_system_models", "--file", str(catalog), verbosity=0)
+
+    assert resolved(admin_client, child)["creditMultiplier"] == 9.5
+
+
+def test_a_cached_body_is_never_served_to_another_organization(admin_client, other_org_client, model) -> None:
+    resolved(admin_client, model)
+
+    response = other_org_client.get(f"/v1/models/{model.pk}/resolved")
+
+    assert response.status_code == 404
+
+
+def test_deleting_the_model_invalidates(admin_client, model: AIModel) -> None:
+    resolved(admin_client, model)
+    assert admin_client.delete(f"/v1/models/{model.pk}").status_code == 204
+
+    assert admin_client.get(f"/v1/models/{model.pk}/resolved").status_code == 404
+
+
+def test_the_cache_is_off_without_a_shared_cache(settings: Any, admin_client, model: AIModel) -> None:
+    settings.RESOLVED_CACHE_SECONDS = 0
+    resolved(admin_client, model)
+    with CaptureQueriesContext(connection) as queries:
+        resolved(admin_client, model)
+
+    assert len(queries) > 0
+
+
+def test_system_models_resolve_too(admin_client) -> None:
+    system = SystemModelFactory(name="Cached Base")
+    resolved(admin_client, system)
+    system.context_window = 64000
+    system.save()
+
+    assert resolved(admin_client, system)["contextWindow"] == 64000
