@@ -5,13 +5,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
 
 
-def _visible(organization_id: str | None) -> Q:
+def visible_to(organization_id: str | None) -> Q:
     """The organization's own objects plus the global ones."""
     return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
 
 
 def particles_visible_to(organization_id: str | None) -> QuerySet[PromptParticle]:
-    return PromptParticle.objects.filter(_visible(organization_id))
+    return PromptParticle.objects.filter(visible_to(organization_id))
 
 
 def with_particles(queryset: QuerySet[PromptComposition]) -> QuerySet[PromptComposition]:
@@ -22,7 +22,7 @@ def with_particles(queryset: QuerySet[PromptComposition]) -> QuerySet[PromptComp
 
 
 def compositions_visible_to(organization_id: str | None) -> QuerySet[PromptComposition]:
-    return with_particles(PromptComposition.objects.filter(_visible(organization_id)))
+    return with_particles(PromptComposition.objects.filter(visible_to(organization_id)))
 
 
 def composition_particle_ids(composition: PromptComposition) -> list:

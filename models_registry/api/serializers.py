@@ -16,6 +16,7 @@ from config.serializers import ValidatedModelSerializer
 from models_registry import limits
 from models_registry.models import AIModel
 from prompts.models import PromptComposition
+from prompts.selectors import visible_to
 from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
 
 # The wire name of every model field that can be inherited (for `inheritedFields`).
@@ -257,9 +258,7 @@ class VisibleCompositionField(serializers.PrimaryKeyRelatedField):
         super().__init__(queryset=PromptComposition.objects.all(), pk_field=serializers.UUIDField(), **kwargs)
 
     def get_queryset(self):
-        from prompts.selectors import compositions_visible_to
-
-        return compositions_visible_to(self.context["organization_id"])
+        return PromptComposition.objects.filter(visible_to(self.context["organization_id"]))
 
 
 USER_MODEL_WRITABLE_FIELDS = [
