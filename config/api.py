@@ -10,9 +10,10 @@
 """
 
 import hashlib
+import logging
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
@@ -21,6 +22,8 @@ from rest_framework.response import Response
 from config import idempotency
 from config.authentication import Principal
 from config.errors import PreconditionFailed
+
+logger = logging.getLogger("model_registry.api")
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -77,7 +80,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         if_match = self.request.headers.get("If-Match")
         if if_match is None:
             return
-        candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+        candidates = {tag.strip() for tag in if_match.split(",")}  # strong comparison (RFC 9110)
         if "*" not in candidates and etag_of(obj) not in candidates:
             raise PreconditionFailed()
 
@@ -99,5 +102,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         claimed = getattr(self, "_idempotency_claim", None)
         if claimed is not None:
             self._idempotency_claim = None
-            idempotency.complete(claimed, response)
+            try:
+                idempotency.complete(claimed, response)
+            except DatabaseError:
+                # The response stands; the unfinished claim is released by its timeout.
+                logger.warning("could not record the response of an idempotent request", exc_info=True)
         return response

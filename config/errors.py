@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -30,7 +31,7 @@ class Conflict(exceptions.APIException):
 
     def __init__(self, detail=None, code=None, references: list[dict] | None = None):
         super().__init__(detail, code)
-        self.references = references or []
+        self.references = references
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -142,6 +143,7 @@ def _is_api_path(request: HttpRequest) -> bool:
     return request.path.startswith(API_PATH_PREFIXES)
 
 
+@csrf_exempt  # like every API view: a write to an unknown path is a 404, not a CSRF page
 def api_not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
 

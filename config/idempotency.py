@@ -4,7 +4,8 @@ The first request with a key claims it (a committed row, before the work starts)
 stores its response when done. Within IDEMPOTENCY_KEY_TTL_SECONDS, the same key with the
 same method, path and body replays that response and creates nothing; with a different
 body it is a 422; while the first is still running, a 409. Keys are scoped to the
-organization and the principal. A 5xx or a crash releases the key so the client can retry.
+organization and the principal. A 5xx releases the key so the client can retry; a claim left
+by a worker that died is released after IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS.
 """
 
 import hashlib
@@ -71,8 +72,11 @@ def claim(request: Request, principal: Principal) -> Claim | None:
             existing = IdempotencyRecord.objects.filter(**scope).first()
             if existing is None:
                 continue
-            if existing.expires_at <= now:
-                existing.delete()
+            abandoned = existing.response_status is None and existing.created_at <= now - timedelta(
+                seconds=settings.IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS
+            )
+            if existing.expires_at <= now or abandoned:
+                IdempotencyRecord.objects.filter(pk=existing.pk, response_status=existing.response_status).delete()
                 continue
             if existing.request_fingerprint != fingerprint:
                 raise UnprocessableEntity(

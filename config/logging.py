@@ -23,6 +23,18 @@ def redact(text: str) -> str:
     return text
 
 
+class RedactingFormatter(logging.Formatter):
+    """Plain text lines (development), redacted like the JSON ones."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def request_id_of(record: logging.LogRecord) -> str:
+    # Django logs 4xx/5xx responses after the middleware has left; the request carries the id.
+    return getattr(getattr(record, "request", None), "request_id", None) or request_id_var.get()
+
+
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -30,7 +42,7 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
-            "request_id": request_id_var.get(),
+            "request_id": request_id_of(record),
         }
         for key in SAFE_EXTRA:
             value = getattr(record, key, None)

@@ -16,8 +16,8 @@ from config.serializers import ValidatedModelSerializer
 from models_registry import limits
 from models_registry.models import AIModel
 from prompts.models import PromptComposition
-from prompts.selectors import visible_to
 from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
+from prompts.selectors import visible_to
 
 # The wire name of every model field that can be inherited (for `inheritedFields`).
 WIRE_NAMES = {

@@ -1,0 +1,86 @@
+"""Fixtures and helpers for the hardening tests (issue 7): rows written directly, not through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from models_registry.models import AIModel
+from prompts.models import PromptComposition
+from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
+
+MODELS_URL = "/v1/models"
+PARTICLES_URL = "/v1/prompt-particles"
+COMPOSITIONS_URL = "/v1/prompt-compositions"
+AUDIT_URL = "/v1/audit-events"
+
+
+def assert_error_shape(response: Any, status: int) -> dict[str, Any]:
+    """The one JSON error shape: {"status", "code", "detail"} and nothing that looks like a traceback."""
+    assert response.status_code == status, (response.status_code, response.content[:2000])
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = orjson.loads(response.content)
+    assert body["status"] == status
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert b"Traceback" not in response.content
+    assert b'File "' not in response.content
+    return body
+
+
+@pytest.fixture
+def system_model(db: Any) -> AIModel:
+    return SystemModelFactory(
+        name="Hardening Base",
+        context_window=128_000,
+        max_tokens=16_384,
+        credit_multiplier=Decimal("1.5"),
+    )
+
+
+@pytest.fixture
+def make_model(system_model: AIModel) -> Callable[..., AIModel]:
+    def make(org: str = "org-a", **fields: Any) -> AIModel:
+        fields.setdefault("context_window", 32_768)
+        fields.setdefault("max_tokens", 1_000)
+        return UserModelFactory(parent=system_model, organization_id=org, **fields)
+
+    return make
+
+
+@pytest.fixture
+def user_model(make_model: Callable[..., AIModel]) -> AIModel:
+    return make_model(name="Support Bot", description="0")
+
+
+@pytest.fixture
+def particle(db: Any):
+    return ParticleFactory(organization_id="org-a", content="Be helpful.")
+
+
+@pytest.fixture
+def make_particle(db: Any):
+    def make(org: str = "org-a", **fields: Any):
+        return ParticleFactory(organization_id=org, **fields)
+
+    return make
+
+
+@pytest.fixture
+def composition(make_particle) -> PromptComposition:
+    return CompositionFactory(organization_id="org-a", particles=[make_particle(), make_particle()])
+
+
+def model_body(parent: AIModel, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "parentId": str(parent.pk),
+        "name": "Idempotent Model",
+        "contextWindow": 8_192,
+        "maxTokens": 1_000,
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,329 @@
+"""Issue 7: rate limits per organization and per client (429 + Retry-After), and the request size limit (413)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from models_registry.models import AIModel, AuditEvent, IdempotencyRecord
+from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
+
+pytestmark = pytest.mark.django_db
+
+REDIS_LOCATION = "redis://127.0.0.1:6379/12"
+
+
+def client_with(make_token, **kwargs: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(**kwargs)}")
+    return client
+
+
+def assert_throttled(response: Any) -> int:
+    body = assert_error_shape(response, 429)
+    assert body["code"] == "throttled"
+    retry_after = response.get("Retry-After")
+    assert retry_after is not None, "a 429 says when to come back"
+    assert retry_after.isdigit() and 1 <= int(retry_after) <= 60, retry_after
+    return int(retry_after)
+
+
+def start_in_a_fresh_window() -> None:
+    """A counter per calendar minute resets on the minute: keep a test's requests inside one minute."""
+    into_minute = time.time() % 60
+    if into_minute > 55:
+        time.sleep(60 - into_minute + 0.05)
+
+
+@pytest.fixture
+def org_limit_3(settings: Any) -> None:
+    settings.THROTTLE_RATES = {"organization": "3/minute", "client": "100/minute"}
+    start_in_a_fresh_window()
+
+
+# --- Per organization ----------------------------------------------------------------------------
+
+
+def test_the_fourth_request_of_an_organization_is_429_with_retry_after(
+    org_limit_3: None, admin_client: APIClient
+) -> None:
+    responses = [admin_client.get(MODELS_URL) for _ in range(4)]
+
+    assert [r.status_code for r in responses[:3]] == [200, 200, 200]
+    assert_throttled(responses[3])
+
+
+def test_every_member_of_the_organization_counts_toward_its_limit(org_limit_3: None, make_token) -> None:
+    members = [client_with(make_token, org="org-a", sub=f"member-{i}") for i in range(3)]
+    m2m = client_with(make_token, kind="m2m", org="org-a", scopes="read:models", sub="m2m-client-x")
+
+    statuses = [member.get(MODELS_URL).status_code for member in members]
+    blocked = m2m.get(MODELS_URL)
+
+    assert statuses == [200, 200, 200]
+    assert_throttled(blocked)
+
+
+def test_another_organization_is_unaffected(
+    org_limit_3: None, admin_client: APIClient, other_org_client: APIClient
+) -> None:
+    for _ in range(3):
+        assert admin_client.get(MODELS_URL).status_code == 200
+    assert_throttled(admin_client.get(MODELS_URL))
+
+    theirs = [other_org_client.get(MODELS_URL).status_code for _ in range(3)]
+
+    assert theirs == [200, 200, 200]
+    assert_throttled(other_org_client.get(MODELS_URL))
+
+
+def test_writes_are_throttled_and_a_throttled_write_writes_nothing(
+    org_limit_3: None, admin_client: APIClient, system_model: AIModel
+) -> None:
+    for index in range(3):
+        response = admin_client.post(MODELS_URL, model_body(system_model, name=f"Model {index}"), format="json")
+        assert response.status_code == 201, response.content
+
+    response = admin_client.post(
+        MODELS_URL, model_body(system_model, name="One Too Many"), format="json", HTTP_IDEMPOTENCY_KEY="k-4"
+    )
+
+    assert_throttled(response)
+    assert AIModel.objects.filter(is_system=False).count() == 3
+    assert not IdempotencyRecord.objects.filter(key="k-4").exists()
+
+
+# --- Per client ------------------------------------------------------------------------------------
+
+
+def test_two_m2m_clients_of_one_organization_are_counted_separately(settings: Any, make_token) -> None:
+    settings.THROTTLE_RATES = {"organization": "100/minute", "client": "2/minute"}
+    start_in_a_fresh_window()
+    one = client_with(make_token, kind="m2m", org="org-a", scopes="read:models", sub="m2m-client-one")
+    two = client_with(make_token, kind="m2m", org="org-a", scopes="read:models", sub="m2m-client-two")
+
+    assert [one.get(MODELS_URL).status_code for _ in range(2)] == [200, 200]
+    assert_throttled(one.get(MODELS_URL))
+
+    assert [two.get(MODELS_URL).status_code for _ in range(2)] == [200, 200]
+    assert_throttled(two.get(MODELS_URL))
+
+
+def test_two_members_of_one_organization_are_counted_separately(settings: Any, make_token) -> None:
+    settings.THROTTLE_RATES = {"organization": "100/minute", "client": "2/minute"}
+    start_in_a_fresh_window()
+    alice = client_with(make_token, org="org-a", sub="member-alice")
+    bob = client_with(make_token, org="org-a", sub="member-bob")
+
+    assert [alice.get(MODELS_URL).status_code for _ in range(2)] == [200, 200]
+    assert_throttled(alice.get(MODELS_URL))
+    assert bob.get(MODELS_URL).status_code == 200
+
+
+def test_the_same_client_id_in_another_organization_is_another_client(settings: Any, make_token) -> None:
+    settings.THROTTLE_RATES = {"organization": "100/minute", "client": "2/minute"}
+    start_in_a_fresh_window()
+    here = client_with(make_token, kind="m2m", org="org-a", scopes="read:models", sub="m2m-shared")
+    there = client_with(make_token, kind="m2m", org="org-b", scopes="read:models", sub="m2m-shared")
+
+    assert [here.get(MODELS_URL).status_code for _ in range(2)] == [200, 200]
+    assert_throttled(here.get(MODELS_URL))
+    assert there.get(MODELS_URL).status_code == 200
+
+
+# --- Shared counters in Redis --------------------------------------------------------------------------
+
+REDIS_PREFIX = "hardening-throttle"
+
+
+def _redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_LOCATION, socket_connect_timeout=1, socket_timeout=1).ping())
+    except Exception:  # noqa: BLE001 - any failure means "no Redis here"
+        return False
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> Iterator[None]:
+    """The cache settings.py builds from REDIS_URL, on a database of its own."""
+    if not _redis_answers():
+        pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_LOCATION,
+            "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _another_worker_requests(token: str, tmp_path: Path) -> tuple[int, str | None]:
+    """GET /v1/models from a separate process (another gunicorn worker) sharing only Redis.
+
+    Its database is an empty file: a throttled request never reaches it.
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REDIS_URL": REDIS_LOCATION,
+        "CACHE_KEY_PREFIX": REDIS_PREFIX,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker-2.sqlite3'}",
+        "THROTTLE_RATE_ORGANIZATION": "3/minute",
+        "THROTTLE_RATE_CLIENT": "100/minute",
+        "STYTCH_JWKS_URL": django_settings.STYTCH_JWKS_URL,
+        "STYTCH_PROJECT_ID": django_settings.STYTCH_PROJECT_ID,
+        "ALLOWED_HOSTS": "testserver",
+        "HARDENING_TOKEN": token,
+    }
+    script = (
+        "import os, django; django.setup(); from django.test import Client; "
+        "r = Client(raise_request_exception=False).get('/v1/models', "
+        "HTTP_AUTHORIZATION='Bearer ' + os.environ['HARDENING_TOKEN']); "
+        "print(r.status_code); print(r.get('Retry-After'))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    status, retry_after = result.stdout.strip().splitlines()[-2:]
+    return int(status), None if retry_after == "None" else retry_after
+
+
+def test_with_redis_the_counters_are_shared_between_worker_processes(
+    redis_cache: None, org_limit_3: None, make_token, tmp_path: Path
+) -> None:
+    token = make_token(org="org-a", roles=("stytch_admin",))
+    here = client_with(make_token, org="org-a", roles=("stytch_admin",))
+    start_in_a_fresh_window()
+
+    assert [here.get(MODELS_URL).status_code for _ in range(3)] == [200, 200, 200]
+    status, retry_after = _another_worker_requests(token, tmp_path)
+
+    assert status == 429, "the other worker sees the three requests this one counted"
+    assert retry_after is not None and retry_after.isdigit()
+    assert_throttled(here.get(MODELS_URL))
+
+
+def test_with_redis_the_counters_live_in_redis(redis_cache: None, org_limit_3: None, admin_client: APIClient) -> None:
+    import redis
+
+    admin_client.get(MODELS_URL)
+
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_LOCATION).keys(f"{REDIS_PREFIX}*org-a*")]
+    assert keys, "the organization's counter is kept in Redis"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_concurrent_requests_lose_no_count(redis_cache: None, settings: Any, make_token) -> None:
+    """Twelve requests at once against a limit of five: exactly five get through."""
+    settings.THROTTLE_RATES = {"organization": "5/minute", "client": "100/minute"}
+    tokens = [make_token(org="org-a", roles=("stytch_admin",), sub=f"member-burst-{i}") for i in range(12)]
+    barrier = threading.Barrier(len(tokens))
+    statuses: list[int | BaseException | None] = [None] * len(tokens)
+    start_in_a_fresh_window()
+
+    def burst(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[index]}")
+        try:
+            barrier.wait(timeout=30)
+            statuses[index] = client.get(MODELS_URL).status_code
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            statuses[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=burst, args=(i,)) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(status, int) for status in statuses), statuses
+    assert sorted(statuses) == [200] * 5 + [429] * 7, statuses
+
+
+# --- Request body too large ---------------------------------------------------------------------------
+
+
+def _body_of_size(system_model: AIModel, size: int) -> bytes:
+    body = model_body(system_model, name="Large", description="")
+    padding = size - len(orjson.dumps(body))
+    body["description"] = "x" * padding
+    raw = orjson.dumps(body)
+    assert len(raw) == size
+    return raw
+
+
+def test_a_body_over_the_limit_is_413_and_writes_nothing(
+    settings: Any, admin_client: APIClient, system_model: AIModel
+) -> None:
+    settings.THROTTLE_RATES = {}
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    raw = _body_of_size(system_model, 2000)
+    events = AuditEvent.objects.count()
+
+    response = admin_client.post(MODELS_URL, raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="big")
+
+    body = assert_error_shape(response, 413)
+    assert body["code"] == "request_too_large"
+    assert "1000" in body["detail"]
+    assert response.get("X-Request-ID")
+    assert not AIModel.objects.filter(is_system=False).exists()
+    assert not IdempotencyRecord.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_body_at_the_limit_is_accepted(settings: Any, admin_client: APIClient, system_model: AIModel) -> None:
+    settings.THROTTLE_RATES = {}
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = admin_client.post(MODELS_URL, _body_of_size(system_model, 1000), content_type="application/json")
+
+    assert response.status_code == 201, response.content
+
+
+def test_a_patch_over_the_limit_is_413_and_changes_nothing(
+    settings: Any, admin_client: APIClient, user_model: AIModel
+) -> None:
+    settings.THROTTLE_RATES = {}
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = admin_client.patch(f"{MODELS_URL}/{user_model.pk}", {"description": "y" * 1500}, format="json")
+
+    assert_error_shape(response, 413)
+    user_model.refresh_from_db()
+    assert user_model.description == "0"
+
+
+def test_a_particle_over_the_limit_is_413(settings: Any, admin_client: APIClient) -> None:
+    settings.THROTTLE_RATES = {}
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = admin_client.post(PARTICLES_URL, {"kind": "role", "name": "Big", "content": "z" * 2000}, format="json")
+
+    assert_error_shape(response, 413)
