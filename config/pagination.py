@@ -1,11 +1,53 @@
+import re
+
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
+_DIGITS = re.compile(r"[0-9]+")
+
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    """`limit`/`offset` paging: 50 rows by default; a larger `limit` is capped at 200, not refused."""
+    """`limit`/`offset` paging: 50 rows by default; a larger `limit` is capped at 200, not refused.
+
+    A `limit` or `offset` that is not a whole number in range is a 400 naming the parameter,
+    never silently replaced by the default.
+    """
 
     default_limit = DEFAULT_LIMIT
     max_limit = MAX_LIMIT
+    limit_query_description = (
+        f"How many results to return, at least 1 (default {DEFAULT_LIMIT}; values above {MAX_LIMIT} "
+        f"return {MAX_LIMIT})."
+    )
+    offset_query_description = "How many results to skip, 0 or more (default 0)."
+
+    def get_limit(self, request) -> int:
+        limit = self._integer_param(request, self.limit_query_param, minimum=1, message="a whole number, 1 or more")
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request) -> int:
+        offset = self._integer_param(request, self.offset_query_param, minimum=0, message="a whole number, 0 or more")
+        return 0 if offset is None else offset
+
+    @staticmethod
+    def _integer_param(request, name: str, *, minimum: int, message: str) -> int | None:
+        if name not in request.query_params:
+            return None
+        raw = request.query_params[name]
+        try:
+            value = int(raw) if _DIGITS.fullmatch(raw) else None
+        except ValueError:  # more digits than Python converts
+            value = None
+        if value is None or value < minimum:
+            raise ValidationError({name: [f"Must be {message}."]})
+        return value
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        minimums = {self.limit_query_param: 1, self.offset_query_param: 0}
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = minimums[parameter["name"]]
+        return parameters

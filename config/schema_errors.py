@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     403: "Authenticated, but not allowed (role or scope missing, or a global object).",
     404: "Not found (or owned by another organization).",
     405: "Method not allowed.",
+    406: "Not acceptable: the Accept header rules out application/json.",
     409: "Conflict: the object is still in use (`references`) or the request is still running.",
     412: "If-Match does not match the current ETag.",
     413: "Request body too large.",
@@ -43,5 +44,12 @@ DESCRIPTIONS = {
 }
 
 
+# Statuses every operation can answer: content negotiation runs before any view code.
+EVERY_OPERATION = (406,)
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {status: OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS[status]) for status in statuses}
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS[status])
+        for status in sorted({*statuses, *EVERY_OPERATION})
+    }

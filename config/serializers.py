@@ -8,9 +8,51 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+# The JSON type a field's value must have, by field class (the first match wins). DRF would
+# coerce `0` to "0" for a string, "12" or 12.0 to 12 for an integer and "yes" to true for a
+# boolean; the OpenAPI document promises a string, an integer and a boolean.
+_JSON_TYPES: tuple[tuple[type[serializers.Field], tuple[type, ...], str], ...] = (
+    (serializers.BooleanField, (bool,), "a boolean"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.UUIDField, (str,), "a string"),
+    (serializers.DateTimeField, (str,), "a string"),
+    (serializers.DateField, (str,), "a string"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+)
+
+
+def json_type_errors(field: serializers.Field, value: Any) -> Any:
+    """Why `value` has the wrong JSON type for `field` (DRF's error detail shape), or None.
+
+    `null` is left to the field (`allow_null`); so are fields of other classes.
+    """
+    if value is None:
+        return None
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is not None:
+        return json_type_errors(field.pk_field, value)
+    if (
+        isinstance(field, serializers.ChoiceField)
+        and not isinstance(field, serializers.MultipleChoiceField)
+        and all(isinstance(key, str) for key in field.choices)
+    ):
+        return None if isinstance(value, str) else ["Must be a string."]
+    for field_class, json_types, name in _JSON_TYPES:
+        if isinstance(field, field_class):
+            if not isinstance(value, json_types) or (isinstance(value, bool) and bool not in json_types):
+                return [f"Must be {name}."]
+            if isinstance(field, serializers.ListField):
+                items = {index: json_type_errors(field.child, item) for index, item in enumerate(value)}
+                return {index: errors for index, errors in items.items() if errors} or None
+            return None
+    return None
+
 
 class StrictFieldsMixin:
-    """Refuse unknown and read-only fields instead of silently ignoring them.
+    """Refuse unknown and read-only fields, and values of the wrong JSON type, instead of
+    silently ignoring or coercing them.
 
     A client that sends `isSystem` or `provider` believes it set them; a 400 naming the
     field tells it otherwise. `read_only_field_names` lists response fields a client may
@@ -24,8 +66,11 @@ class StrictFieldsMixin:
             writable = {name for name, field in self.fields.items() if not field.read_only}
             readable = set(self.fields) | self.read_only_field_names
             errors = {}
-            for key in data:
+            for key, value in data.items():
                 if key in writable:
+                    type_errors = json_type_errors(self.fields[key], value)
+                    if type_errors:
+                        errors[key] = type_errors
                     continue
                 errors[key] = ["This field is read-only."] if key in readable else ["Unknown field."]
             if errors:

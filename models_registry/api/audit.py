@@ -11,6 +11,7 @@ from config.api import TenantScopedViewSet
 from config.authentication import Principal
 from config.permissions import ResourcePermission
 from config.schema_errors import error_responses
+from models_registry.api.filters import StrictFilterSet, UTCIsoDateTimeFilter
 from models_registry.models import AuditEvent
 
 
@@ -44,7 +45,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(StrictFilterSet):
     objectId = django_filters.UUIDFilter(field_name="object_id", help_text="Only events of this object.")
     objectType = django_filters.ChoiceFilter(
         field_name="object_type",
@@ -57,10 +58,8 @@ class AuditEventFilter(django_filters.FilterSet):
     )
     actor = django_filters.CharFilter(field_name="actor", help_text='Only events by this actor, e.g. "member:<id>".')
     action = django_filters.ChoiceFilter(field_name="action", choices=AuditEvent.Action.choices)
-    since = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", help_text="From this time on."
-    )
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Before this time.")
+    since = UTCIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="From this time on.")
+    until = UTCIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Before this time.")
 
     class Meta:
         model = AuditEvent

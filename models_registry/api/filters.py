@@ -1,3 +1,5 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -23,6 +25,46 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC before it reaches the database.
+
+    The databases differ in the offsets they take (PostgreSQL stops at 15:59), and a time at
+    the edge of the calendar (`0001-01-01T00:00:00+01:00`) has no UTC equivalent: a 400.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Out of range once converted to UTC.", code="invalid") from None
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter named in the query string needs a value: `?until=` is a 400, not "no filter".
+
+    Only free text (`search=`) may be empty; a boolean, a choice, an ordering, a UUID or a
+    date-time may not.
+    """
+
+    blank_allowed: tuple[type[django_filters.Filter], ...] = (django_filters.CharFilter,)
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if self.is_bound:
+            for name, filter_ in self.filters.items():
+                if self.data.get(name) == "" and not isinstance(filter_, self.blank_allowed):
+                    self.form.add_error(name, "Must not be empty.")
+                    valid = False
+        return valid
+
+
 class InheritedBooleanFilter(StrictBooleanFilter):
     """Filters on the effective value: a user model's own column is NULL, its parent's counts."""
 
@@ -32,7 +74,7 @@ class InheritedBooleanFilter(StrictBooleanFilter):
         return qs.filter(Q(**{self.field_name: value}) | Q(**{f"parent__{self.field_name}": value}))
 
 
-class AIModelFilter(django_filters.FilterSet):
+class AIModelFilter(StrictFilterSet):
     isSystem = StrictBooleanFilter(
         field_name="is_system", help_text="Only system (true) or user (false) models."
     )

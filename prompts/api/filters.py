@@ -1,13 +1,14 @@
 import django_filters
 from django.db.models import QuerySet
 
+from models_registry.api.filters import StrictBooleanFilter, StrictFilterSet
 from prompts.models import ParticleKind, PromptComposition, PromptParticle
 
 ORDERING_FIELDS = (("name", "name"), ("created_at", "createdAt"), ("updated_at", "updatedAt"))
 ORDERING_HELP = "Sort by name, createdAt or updatedAt; prefix with - for descending."
 
 
-class _StableOrderingFilterSet(django_filters.FilterSet):
+class _StableOrderingFilterSet(StrictFilterSet):
     """Pages stay stable: the id breaks ties of whatever order applies."""
 
     default_ordering: tuple[str, ...] = ("name",)
@@ -22,7 +23,7 @@ class _StableOrderingFilterSet(django_filters.FilterSet):
 
 class PromptParticleFilter(_StableOrderingFilterSet):
     kind = django_filters.ChoiceFilter(choices=ParticleKind.choices, help_text="Only particles of this kind.")
-    isSystem = django_filters.BooleanFilter(
+    isSystem = StrictBooleanFilter(
         field_name="is_system", help_text="Only global (true) or your organization's own (false) particles."
     )
     search = django_filters.CharFilter(
@@ -40,7 +41,7 @@ class PromptParticleFilter(_StableOrderingFilterSet):
 
 
 class PromptCompositionFilter(_StableOrderingFilterSet):
-    isSystem = django_filters.BooleanFilter(
+    isSystem = StrictBooleanFilter(
         field_name="is_system", help_text="Only global (true) or your organization's own (false) compositions."
     )
     search = django_filters.CharFilter(

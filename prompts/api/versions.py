@@ -123,7 +123,7 @@ def version_actions_schema(
             "and when. Newest first.",
             tags=tags,
             request=None,
-            responses={200: version_serializer(many=True), **error_responses(401, 403, 404, 429)},
+            responses={200: version_serializer(many=True), **error_responses(400, 401, 403, 404, 429)},
         ),
         "restore": extend_schema(
             operation_id=f"{operation_prefix}_versions_restore",

@@ -13,7 +13,7 @@ from rest_framework.reverse import reverse
 
 from config.api import TenantScopedViewSet
 from config.authentication import Principal
-from config.openapi import IDEMPOTENCY_KEY, IF_MATCH
+from config.openapi import IDEMPOTENCY_KEY, IF_MATCH, LOCATION
 from config.schema_errors import error_responses
 from prompts import selectors, services
 from prompts.api import schema_docs
@@ -125,7 +125,7 @@ class _PromptViewSet(VersionedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         summary="Create a prompt particle",
         tags=PARTICLE_TAGS,
         request=PromptParticleSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, LOCATION],
         responses={
             201: OpenApiResponse(PromptParticleSerializer, description="Created; the Location header names it."),
             **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
@@ -208,7 +208,7 @@ class PromptParticleViewSet(_PromptViewSet):
         description="`particleIds` orders the particles; `renderedPrompt` joins their content with a blank line.",
         tags=COMPOSITION_TAGS,
         request=PromptCompositionSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, LOCATION],
         responses={
             201: OpenApiResponse(PromptCompositionSerializer, description="Created; the Location header names it."),
             **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
