@@ -1,5 +1,6 @@
 import re
 
+from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -23,6 +24,23 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         f"return {MAX_LIMIT})."
     )
     offset_query_description = "How many results to skip, 0 or more (default 0)."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """One query for the page and the total: `COUNT(*) OVER ()` rides along with the rows.
+
+        Only a page past the end (no rows to carry the total) needs a separate COUNT.
+        """
+        if not isinstance(queryset, QuerySet) or queryset.query.distinct:
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        rows = list(queryset.annotate(_total_rows=Window(Count("pk")))[self.offset : self.offset + self.limit])
+        if rows:
+            self.count = rows[0]._total_rows
+        else:
+            self.count = queryset.count() if self.offset else 0
+        return rows
 
     def get_limit(self, request) -> int:
         limit = self._integer_param(request, self.limit_query_param, minimum=1, message="a whole number, 1 or more")

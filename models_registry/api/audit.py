@@ -9,9 +9,9 @@ from rest_framework.permissions import BasePermission
 
 from config.api import TenantScopedViewSet
 from config.authentication import Principal
+from config.filters import StrictFilterSet, UTCIsoDateTimeFilter
 from config.permissions import ResourcePermission
 from config.schema_errors import error_responses
-from models_registry.api.filters import StrictFilterSet, UTCIsoDateTimeFilter
 from models_registry.models import AuditEvent
 
 

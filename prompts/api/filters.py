@@ -1,27 +1,13 @@
 import django_filters
-from django.db.models import QuerySet
 
-from models_registry.api.filters import StrictBooleanFilter, StrictFilterSet
+from config.filters import StrictBooleanFilter, StrictFilterSet
 from prompts.models import ParticleKind, PromptComposition, PromptParticle
 
 ORDERING_FIELDS = (("name", "name"), ("created_at", "createdAt"), ("updated_at", "updatedAt"))
 ORDERING_HELP = "Sort by name, createdAt or updatedAt; prefix with - for descending."
 
 
-class _StableOrderingFilterSet(StrictFilterSet):
-    """Pages stay stable: the id breaks ties of whatever order applies."""
-
-    default_ordering: tuple[str, ...] = ("name",)
-
-    @property
-    def qs(self) -> QuerySet:
-        queryset = super().qs
-        if not self.form.cleaned_data.get("ordering"):
-            return queryset.order_by(*self.default_ordering, "id")
-        return queryset.order_by(*queryset.query.order_by, "id")
-
-
-class PromptParticleFilter(_StableOrderingFilterSet):
+class PromptParticleFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=ParticleKind.choices, help_text="Only particles of this kind.")
     isSystem = StrictBooleanFilter(
         field_name="is_system", help_text="Only global (true) or your organization's own (false) particles."
@@ -40,7 +26,9 @@ class PromptParticleFilter(_StableOrderingFilterSet):
         fields: list[str] = []
 
 
-class PromptCompositionFilter(_StableOrderingFilterSet):
+class PromptCompositionFilter(StrictFilterSet):
+    default_ordering = ("name",)
+
     isSystem = StrictBooleanFilter(
         field_name="is_system", help_text="Only global (true) or your organization's own (false) compositions."
     )

@@ -1404,3 +1404,25 @@ def test_create_query_count(admin_client: APIClient, parent: AIModel) -> None:
 
     assert response.status_code == 201, response.content
     assert queries <= 8, f"create took {queries} queries"
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_still_reports_the_total(admin_client):
+    SystemModelFactory.create_batch(3)
+
+    body = admin_client.get("/v1/models?offset=10").json()
+
+    assert body["count"] == 3
+    assert body["results"] == []
+    assert body["next"] is None
+
+
+@pytest.mark.django_db
+def test_an_unfiltered_list_uses_the_default_order_without_building_the_filterset(admin_client):
+    SystemModelFactory(name="b-system")
+    SystemModelFactory(name="a-system")
+    UserModelFactory(name="a-user")
+
+    names = [row["name"] for row in admin_client.get("/v1/models").json()["results"]]
+
+    assert names.index("a-system") < names.index("b-system") < names.index("a-user")
