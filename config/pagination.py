@@ -6,6 +6,8 @@ from rest_framework.exceptions import ValidationError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Offset and limit must add up within a signed 64-bit integer, as the databases count rows.
+MAX_OFFSET = 2**62
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -23,7 +25,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         f"How many results to return, at least 1 (default {DEFAULT_LIMIT}; values above {MAX_LIMIT} "
         f"return {MAX_LIMIT})."
     )
-    offset_query_description = "How many results to skip, 0 or more (default 0)."
+    offset_query_description = f"How many results to skip, 0 to {MAX_OFFSET} (default 0)."
 
     def paginate_queryset(self, queryset, request, view=None):
         """One query for the page and the total: `COUNT(*) OVER ()` rides along with the rows.
@@ -37,7 +39,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         self.offset = self.get_offset(request)
         rows = list(queryset.annotate(_total_rows=Window(Count("pk")))[self.offset : self.offset + self.limit])
         if rows:
-            self.count = rows[0]._total_rows
+            first = rows[0]
+            self.count = first["_total_rows"] if isinstance(first, dict) else first._total_rows
         else:
             self.count = queryset.count() if self.offset else 0
         return rows
@@ -47,11 +50,17 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return self.default_limit if limit is None else min(limit, self.max_limit)
 
     def get_offset(self, request) -> int:
-        offset = self._integer_param(request, self.offset_query_param, minimum=0, message="a whole number, 0 or more")
+        offset = self._integer_param(
+            request,
+            self.offset_query_param,
+            minimum=0,
+            maximum=MAX_OFFSET,
+            message=f"a whole number from 0 to {MAX_OFFSET}",
+        )
         return 0 if offset is None else offset
 
     @staticmethod
-    def _integer_param(request, name: str, *, minimum: int, message: str) -> int | None:
+    def _integer_param(request, name: str, *, minimum: int, message: str, maximum: int | None = None) -> int | None:
         if name not in request.query_params:
             return None
         raw = request.query_params[name]
@@ -59,7 +68,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             value = int(raw) if _DIGITS.fullmatch(raw) else None
         except ValueError:  # more digits than Python converts
             value = None
-        if value is None or value < minimum:
+        if value is None or value < minimum or (maximum is not None and value > maximum):
             raise ValidationError({name: [f"Must be {message}."]})
         return value
 
@@ -68,4 +77,6 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         minimums = {self.limit_query_param: 1, self.offset_query_param: 0}
         for parameter in parameters:
             parameter["schema"]["minimum"] = minimums[parameter["name"]]
+            if parameter["name"] == self.offset_query_param:
+                parameter["schema"]["maximum"] = MAX_OFFSET
         return parameters

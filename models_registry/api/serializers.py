@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from config.serializers import ValidatedModelSerializer
 from models_registry import limits
-from models_registry.models import AIModel
+from models_registry.models import INHERITED_ALWAYS, AIModel
 from prompts.models import PromptComposition
 from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
 from prompts.selectors import visible_to
@@ -96,36 +96,87 @@ def _timestamp(value) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def represent_model(obj: AIModel) -> dict[str, Any]:
-    """The response body of one model, inherited values resolved from its parent."""
+# The columns a response is built from: the model's own and the inheritable ones of its parent.
+OWN_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "is_system",
+    "parent_id",
+    "provider",
+    "provider_model_id",
+    "context_window",
+    "max_tokens",
+    "supports_streaming",
+    "supports_tools",
+    "supports_vision",
+    "supports_reasoning",
+    "credit_multiplier",
+    "is_enabled",
+    "system_prompt_composition_id",
+    "system_prompt_override",
+    "created_at",
+    "updated_at",
+)
+PARENT_COLUMNS = ("description", *INHERITED_ALWAYS, "max_tokens")
+ROW_COLUMNS = (*OWN_COLUMNS, *(f"parent__{column}" for column in PARENT_COLUMNS))
+ALWAYS_INHERITED_WIRE_NAMES = [WIRE_NAMES[field] for field in INHERITED_ALWAYS]
+
+
+def row_of(obj: AIModel) -> dict[str, Any]:
+    """A model instance as the row `represent_row` reads (what `.values(*ROW_COLUMNS)` gives)."""
+    row = {column: getattr(obj, column) for column in OWN_COLUMNS}
     parent = None if obj.is_system else obj.parent
-    source = parent or obj
-    max_tokens = obj.max_tokens if obj.max_tokens is not None or parent is None else parent.max_tokens
-    description = obj.description or (parent.description if parent is not None else "")
+    for column in PARENT_COLUMNS:
+        row[f"parent__{column}"] = getattr(parent, column) if parent is not None else None
+    return row
+
+
+def represent_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The response body of one model, inherited values resolved from its parent.
+
+    Built from a plain row so the list can read `.values()` instead of model instances,
+    the largest cost of a page of 50.
+    """
+    source = "" if row["is_system"] else "parent__"
+    max_tokens = row["max_tokens"]
+    description = row["description"]
+    inherited: list[str] = []
+    if not row["is_system"]:
+        inherited = list(ALWAYS_INHERITED_WIRE_NAMES)
+        if max_tokens is None:
+            max_tokens = row["parent__max_tokens"]
+            inherited.append("maxTokens")
+        if not description:
+            description = row["parent__description"]
+            inherited.append("description")
+    composition_id = row["system_prompt_composition_id"]
     return {
-        "id": str(obj.id),
-        "name": obj.name,
+        "id": str(row["id"]),
+        "name": row["name"],
         "description": description,
-        "provider": source.provider,
-        "providerModelId": source.provider_model_id,
-        "contextWindow": obj.context_window,
+        "provider": row[f"{source}provider"],
+        "providerModelId": row[f"{source}provider_model_id"],
+        "contextWindow": row["context_window"],
         "maxTokens": max_tokens,
-        "supportsStreaming": obj.supports_streaming,
-        "supportsTools": source.supports_tools,
-        "supportsVision": source.supports_vision,
-        "supportsReasoning": source.supports_reasoning,
-        "creditMultiplier": source.credit_multiplier,
-        "isEnabled": obj.is_enabled,
-        "isSystem": obj.is_system,
-        "parentId": str(obj.parent_id) if obj.parent_id else None,
-        "systemPromptCompositionId": (
-            str(obj.system_prompt_composition_id) if obj.system_prompt_composition_id else None
-        ),
-        "systemPromptOverride": obj.system_prompt_override,
-        "createdAt": _timestamp(obj.created_at),
-        "updatedAt": _timestamp(obj.updated_at),
-        "inheritedFields": [WIRE_NAMES[field] for field in obj.inherited_fields],
+        "supportsStreaming": row["supports_streaming"],
+        "supportsTools": row[f"{source}supports_tools"],
+        "supportsVision": row[f"{source}supports_vision"],
+        "supportsReasoning": row[f"{source}supports_reasoning"],
+        "creditMultiplier": row[f"{source}credit_multiplier"],
+        "isEnabled": row["is_enabled"],
+        "isSystem": row["is_system"],
+        "parentId": str(row["parent_id"]) if row["parent_id"] else None,
+        "systemPromptCompositionId": str(composition_id) if composition_id else None,
+        "systemPromptOverride": row["system_prompt_override"],
+        "createdAt": _timestamp(row["created_at"]),
+        "updatedAt": _timestamp(row["updated_at"]),
+        "inheritedFields": inherited,
     }
+
+
+def represent_model(obj: AIModel) -> dict[str, Any]:
+    return represent_row(row_of(obj))
 
 
 class AIModelSerializer(serializers.Serializer):

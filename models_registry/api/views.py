@@ -13,9 +13,11 @@ from models_registry import resolved_cache, selectors, services
 from models_registry.api import schema_docs
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
+    ROW_COLUMNS,
     AIModelSerializer,
     ResolvedAIModelSerializer,
     UserModelWriteSerializer,
+    represent_row,
 )
 from models_registry.models import AIModel
 from prompts import services as prompt_services
@@ -115,6 +117,10 @@ class AIModelViewSet(
         if not getattr(self, "swagger_fake_view", False) and self.request is not None:
             context["organization_id"] = self.principal.organization_id
         return context
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*ROW_COLUMNS))
+        return self.get_paginated_response([represent_row(row) for row in rows])
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         instance = self.get_object()

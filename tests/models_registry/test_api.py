@@ -1426,3 +1426,13 @@ def test_an_unfiltered_list_uses_the_default_order_without_building_the_filterse
     names = [row["name"] for row in admin_client.get("/v1/models").json()["results"]]
 
     assert names.index("a-system") < names.index("b-system") < names.index("a-user")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("offset", "status"), [("4611686018427387904", 200), ("4611686018427387905", 400)])
+def test_offset_is_bounded_where_the_databases_can_count(admin_client, offset, status):
+    response = admin_client.get(f"/v1/models?offset={offset}")
+
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert "offset" in response.json()["errors"]
