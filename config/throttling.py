@@ -8,6 +8,7 @@ through REDIS_URL); with the local-memory cache each worker counts on its own.
 """
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -25,11 +26,22 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), DURATIONS[period[0]]
 
 
+_redis_clients: dict[int, Any] = {}
+
+
+def _redis_client(cache: RedisCache) -> Any:
+    """One client per cache backend and process (Django's backend builds a new one per call)."""
+    client = _redis_clients.get(id(cache))
+    if client is None:
+        client = _redis_clients[id(cache)] = cache._cache.get_client(write=True)
+    return client
+
+
 def increment_counters(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int]:
     """Increment each (key, ttl) counter and return the new values."""
     if isinstance(cache, RedisCache):
         keys = [cache.make_and_validate_key(key) for key, _ in counters]
-        pipeline = cache._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        pipeline = _redis_client(cache).pipeline(transaction=False)
         for key, (_, ttl) in zip(keys, counters, strict=True):
             pipeline.incr(key)
             pipeline.expire(key, ttl, nx=True)

@@ -119,7 +119,8 @@ class AIModelViewSet(
         return context
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*ROW_COLUMNS))
+        queryset = self.filter_queryset(self.get_queryset()).select_related(None)
+        rows = self.paginate_queryset(queryset.values(*ROW_COLUMNS))
         return self.get_paginated_response([represent_row(row) for row in rows])
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
