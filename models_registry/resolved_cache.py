@@ -3,8 +3,8 @@
 `GET /v1/models/{id}/resolved` is what runtimes call before every conversation. Its body
 depends on the model, its parent, the composition and the composition's particles. Rather
 than track those dependencies, every committed write to any of these tables bumps one
-generation number in the shared cache, and bodies cached under an older generation are
-never read again (they expire on their own). Writes are rare next to reads, so a global
+generation number in the shared cache, and a body stored under an older generation is a
+miss (it is overwritten or expires on its own). Writes are rare next to reads, so a global
 generation costs little and cannot miss a dependency.
 
 Bulk writes that send no save signals (the seed command) call `invalidate()` themselves.
@@ -28,28 +28,33 @@ def enabled() -> bool:
     return settings.RESOLVED_CACHE_SECONDS > 0
 
 
-def _generation() -> int:
-    cache = caches["default"]
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        # A generation never seen before, so bodies cached before an eviction are not revived.
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
-
-
-def _key(organization_id: str, model_id: Any, generation: int) -> str:
-    return f"resolved:{generation}:{organization_id}:{model_id}"
+def _key(organization_id: str, model_id: Any) -> str:
+    return f"resolved:{organization_id}:{model_id}"
 
 
 def get(organization_id: str, model_id: Any) -> tuple[dict | None, int]:
-    """The cached body (or None) and the generation to store a fresh one under."""
-    generation = _generation()
-    return caches["default"].get(_key(organization_id, model_id, generation)), generation
+    """The cached body (or None) and the generation to store a fresh one under.
+
+    One round trip reads the current generation and the entry; an entry stored under an
+    older generation is a miss.
+    """
+    cache = caches["default"]
+    key = _key(organization_id, model_id)
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        # A generation never seen before, so entries cached before an eviction are not revived.
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        return None, cache.get(GENERATION_KEY)
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1], generation
+    return None, generation
 
 
 def put(organization_id: str, model_id: Any, generation: int, body: dict) -> None:
-    caches["default"].set(_key(organization_id, model_id, generation), body, timeout=settings.RESOLVED_CACHE_SECONDS)
+    """Store a body read after `generation` was current (a later bump makes it a miss)."""
+    caches["default"].set(_key(organization_id, model_id), (generation, body), timeout=settings.RESOLVED_CACHE_SECONDS)
 
 
 def _bump() -> None:
