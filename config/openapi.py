@@ -1,11 +1,14 @@
 """What the API's write operations share, described once for the OpenAPI document: request
 headers, and request bodies that refuse unknown fields."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from config.idempotency import MAX_KEY_LENGTH
+from config.schema_errors import error_responses
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -47,3 +50,62 @@ class StrictFieldsRequestSchema(OpenApiSerializerExtension):
         if direction == "request":
             schema["additionalProperties"] = False
         return schema
+
+
+def crud_schema(
+    *,
+    operation_prefix: str,
+    tags: list[str],
+    serializer: type,
+    request: type | None = None,
+    summaries: dict[str, str],
+    descriptions: dict[str, str] | None = None,
+    examples: dict[str, list] | None = None,
+    delete_conflicts: bool = False,
+) -> dict[str, Any]:
+    """`extend_schema_view(**crud_schema(...))`: list, retrieve, create, partial_update and
+    destroy of a tenant-scoped resource, with the headers and error statuses they all share.
+
+    `summaries`, `descriptions` and `examples` are keyed by action name.
+    """
+    descriptions = descriptions or {}
+    examples = examples or {}
+    request = request or serializer
+
+    def operation(action: str, **kwargs: Any) -> Any:
+        return extend_schema(
+            operation_id=f"{operation_prefix}_{action}",
+            summary=summaries[action],
+            description=descriptions.get(action),
+            tags=tags,
+            examples=examples.get(action, []),
+            **kwargs,
+        )
+
+    return {
+        "list": operation("list", responses={200: serializer(many=True), **error_responses(400, 401, 403, 429)}),
+        "retrieve": operation("retrieve", responses={200: serializer, **error_responses(401, 403, 404, 429)}),
+        "create": operation(
+            "create",
+            request=request,
+            parameters=[IDEMPOTENCY_KEY, LOCATION],
+            responses={
+                201: OpenApiResponse(serializer, description="Created; the Location header names it."),
+                **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+            },
+        ),
+        "partial_update": operation(
+            "partial_update",
+            request=request,
+            parameters=[IF_MATCH],
+            responses={200: serializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
+        ),
+        "destroy": operation(
+            "destroy",
+            parameters=[IF_MATCH],
+            responses={
+                204: OpenApiResponse(description="Deleted."),
+                **error_responses(401, 403, 404, *((409,) if delete_conflicts else ()), 412, 429),
+            },
+        ),
+    }

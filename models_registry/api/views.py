@@ -1,13 +1,13 @@
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import TenantScopedViewSet
-from config.openapi import IDEMPOTENCY_KEY, IF_MATCH, LOCATION
+from config.openapi import crud_schema
 from config.schema_errors import error_responses
 from models_registry import resolved_cache, selectors, services
 from models_registry.api import schema_docs
@@ -28,51 +28,30 @@ TAGS = ["models"]
 
 
 @extend_schema_view(
-    list=extend_schema(
-        operation_id="models_list",
-        summary="List AI models",
-        description="Enabled system models plus your organization's user models (enabled or not).",
+    **crud_schema(
+        operation_prefix="models",
         tags=TAGS,
-        responses={200: AIModelSerializer(many=True), **error_responses(400, 401, 403, 429)},
-    ),
-    retrieve=extend_schema(
-        operation_id="models_retrieve",
-        summary="Get an AI model",
-        tags=TAGS,
-        responses={200: AIModelSerializer, **error_responses(401, 403, 404, 429)},
-        examples=schema_docs.RESPONSE_EXAMPLES,
-    ),
-    create=extend_schema(
-        operation_id="models_create",
-        summary="Create an AI model configuration",
-        description="Create a user model on top of a system model. It inherits pricing and capabilities "
-        "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
-        tags=TAGS,
+        serializer=AIModelSerializer,
         request=UserModelWriteSerializer,
-        parameters=[IDEMPOTENCY_KEY, LOCATION],
-        responses={
-            201: OpenApiResponse(AIModelSerializer, description="Created; the Location header names the new model."),
-            **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+        summaries={
+            "list": "List AI models",
+            "retrieve": "Get an AI model",
+            "create": "Create an AI model configuration",
+            "partial_update": "Change a user model",
+            "destroy": "Delete a user model",
         },
-        examples=schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
-    ),
-    partial_update=extend_schema(
-        operation_id="models_partial_update",
-        summary="Change a user model",
-        description="Send only the fields that change; the rules are checked on the merged state. "
-        "System models cannot be changed through the API (403).",
-        tags=TAGS,
-        request=UserModelWriteSerializer,
-        parameters=[IF_MATCH],
-        responses={200: AIModelSerializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
-    ),
-    destroy=extend_schema(
-        operation_id="models_destroy",
-        summary="Delete a user model",
-        description="System models cannot be deleted through the API (403).",
-        tags=TAGS,
-        parameters=[IF_MATCH],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 412, 429)},
+        descriptions={
+            "list": "Enabled system models plus your organization's user models (enabled or not).",
+            "create": "Create a user model on top of a system model. It inherits pricing and capabilities "
+            "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
+            "partial_update": "Send only the fields that change; the rules are checked on the merged state. "
+            "System models cannot be changed through the API (403).",
+            "destroy": "System models cannot be deleted through the API (403).",
+        },
+        examples={
+            "retrieve": schema_docs.RESPONSE_EXAMPLES,
+            "create": schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
+        },
     ),
     **version_actions_schema(
         noun="model's system prompt",

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
@@ -13,7 +13,7 @@ from rest_framework.reverse import reverse
 
 from config.api import TenantScopedViewSet
 from config.authentication import Principal
-from config.openapi import IDEMPOTENCY_KEY, IF_MATCH, LOCATION
+from config.openapi import IDEMPOTENCY_KEY, crud_schema
 from config.schema_errors import error_responses
 from prompts import selectors, services
 from prompts.api import schema_docs
@@ -106,52 +106,31 @@ class _PromptViewSet(VersionedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
 
 
 @extend_schema_view(
-    list=extend_schema(
-        operation_id="prompt_particles_list",
-        summary="List prompt particles",
-        description="Your organization's particles plus the global ones curated by staff.",
+    **crud_schema(
+        operation_prefix="prompt_particles",
         tags=PARTICLE_TAGS,
-        responses={200: PromptParticleSerializer(many=True), **error_responses(400, 401, 403, 429)},
-    ),
-    retrieve=extend_schema(
-        operation_id="prompt_particles_retrieve",
-        summary="Get a prompt particle",
-        tags=PARTICLE_TAGS,
-        responses={200: PromptParticleSerializer, **error_responses(401, 403, 404, 429)},
-        examples=schema_docs.PARTICLE_RESPONSE_EXAMPLES,
-    ),
-    create=extend_schema(
-        operation_id="prompt_particles_create",
-        summary="Create a prompt particle",
-        tags=PARTICLE_TAGS,
-        request=PromptParticleSerializer,
-        parameters=[IDEMPOTENCY_KEY, LOCATION],
-        responses={
-            201: OpenApiResponse(PromptParticleSerializer, description="Created; the Location header names it."),
-            **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+        serializer=PromptParticleSerializer,
+        summaries={
+            "list": "List prompt particles",
+            "retrieve": "Get a prompt particle",
+            "create": "Create a prompt particle",
+            "partial_update": "Change a prompt particle",
+            "destroy": "Delete a prompt particle",
         },
-        examples=schema_docs.PARTICLE_CREATE_EXAMPLES + schema_docs.PARTICLE_RESPONSE_EXAMPLES,
-    ),
-    partial_update=extend_schema(
-        operation_id="prompt_particles_partial_update",
-        summary="Change a prompt particle",
-        description="Send only the fields that change. Every composition using the particle, and every model "
-        "using such a composition, renders the new content from now on; the change may not make any of those "
-        "compositions exceed the rendered prompt limit. Global particles cannot be changed (403).",
-        tags=PARTICLE_TAGS,
-        request=PromptParticleSerializer,
-        parameters=[IF_MATCH],
-        responses={200: PromptParticleSerializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
-    ),
-    destroy=extend_schema(
-        operation_id="prompt_particles_destroy",
-        summary="Delete a prompt particle",
-        description="A particle still used by a composition cannot be deleted (409, with `references`). "
-        "Global particles cannot be deleted (403).",
-        tags=PARTICLE_TAGS,
-        parameters=[IF_MATCH],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 409, 412, 429)},
-        examples=[schema_docs.PARTICLE_IN_USE_EXAMPLE],
+        descriptions={
+            "list": "Your organization's particles plus the global ones curated by staff.",
+            "partial_update": "Send only the fields that change. Every composition using the particle, and every "
+            "model using such a composition, renders the new content from now on; the change may not make any of "
+            "those compositions exceed the rendered prompt limit. Global particles cannot be changed (403).",
+            "destroy": "A particle still used by a composition cannot be deleted (409, with `references`). "
+            "Global particles cannot be deleted (403).",
+        },
+        examples={
+            "retrieve": schema_docs.PARTICLE_RESPONSE_EXAMPLES,
+            "create": schema_docs.PARTICLE_CREATE_EXAMPLES + schema_docs.PARTICLE_RESPONSE_EXAMPLES,
+            "destroy": [schema_docs.PARTICLE_IN_USE_EXAMPLE],
+        },
+        delete_conflicts=True,
     ),
     **version_actions_schema(
         noun="prompt particle",
@@ -188,54 +167,33 @@ class PromptParticleViewSet(_PromptViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        operation_id="prompt_compositions_list",
-        summary="List prompt compositions",
-        description="Your organization's compositions plus the global ones, each with its rendered prompt.",
+    **crud_schema(
+        operation_prefix="prompt_compositions",
         tags=COMPOSITION_TAGS,
-        responses={200: PromptCompositionSerializer(many=True), **error_responses(400, 401, 403, 429)},
-    ),
-    retrieve=extend_schema(
-        operation_id="prompt_compositions_retrieve",
-        summary="Get a prompt composition",
-        tags=COMPOSITION_TAGS,
-        responses={200: PromptCompositionSerializer, **error_responses(401, 403, 404, 429)},
-        examples=schema_docs.COMPOSITION_RESPONSE_EXAMPLES,
-    ),
-    create=extend_schema(
-        operation_id="prompt_compositions_create",
-        summary="Create a prompt composition",
-        description="`particleIds` orders the particles; `renderedPrompt` joins their content with a blank line.",
-        tags=COMPOSITION_TAGS,
-        request=PromptCompositionSerializer,
-        parameters=[IDEMPOTENCY_KEY, LOCATION],
-        responses={
-            201: OpenApiResponse(PromptCompositionSerializer, description="Created; the Location header names it."),
-            **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+        serializer=PromptCompositionSerializer,
+        summaries={
+            "list": "List prompt compositions",
+            "retrieve": "Get a prompt composition",
+            "create": "Create a prompt composition",
+            "partial_update": "Change a prompt composition",
+            "destroy": "Delete a prompt composition",
         },
-        examples=schema_docs.COMPOSITION_CREATE_EXAMPLES
-        + schema_docs.COMPOSITION_RESPONSE_EXAMPLES
-        + [schema_docs.PARTICLE_IDS_INVALID_EXAMPLE],
-    ),
-    partial_update=extend_schema(
-        operation_id="prompt_compositions_partial_update",
-        summary="Change a prompt composition",
-        description="Send only the fields that change; `particleIds` replaces the whole ordered list. "
-        "Global compositions cannot be changed (403).",
-        tags=COMPOSITION_TAGS,
-        request=PromptCompositionSerializer,
-        parameters=[IF_MATCH],
-        responses={200: PromptCompositionSerializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
-    ),
-    destroy=extend_schema(
-        operation_id="prompt_compositions_destroy",
-        summary="Delete a prompt composition",
-        description="A composition still assigned to a model cannot be deleted (409, with `references`). "
-        "Global compositions cannot be deleted (403).",
-        tags=COMPOSITION_TAGS,
-        parameters=[IF_MATCH],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 409, 412, 429)},
-        examples=[schema_docs.COMPOSITION_IN_USE_EXAMPLE],
+        descriptions={
+            "list": "Your organization's compositions plus the global ones, each with its rendered prompt.",
+            "create": "`particleIds` orders the particles; `renderedPrompt` joins their content with a blank line.",
+            "partial_update": "Send only the fields that change; `particleIds` replaces the whole ordered list. "
+            "Global compositions cannot be changed (403).",
+            "destroy": "A composition still assigned to a model cannot be deleted (409, with `references`). "
+            "Global compositions cannot be deleted (403).",
+        },
+        examples={
+            "retrieve": schema_docs.COMPOSITION_RESPONSE_EXAMPLES,
+            "create": schema_docs.COMPOSITION_CREATE_EXAMPLES
+            + schema_docs.COMPOSITION_RESPONSE_EXAMPLES
+            + [schema_docs.PARTICLE_IDS_INVALID_EXAMPLE],
+            "destroy": [schema_docs.COMPOSITION_IN_USE_EXAMPLE],
+        },
+        delete_conflicts=True,
     ),
     **version_actions_schema(
         noun="prompt composition",
