@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from models_registry.models import AIModel, AuditEvent, SystemModel, UserModel
+from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 from prompts.admin import EMPTY, AddPageWithoutUsageMixin, history_admin_base, preformatted
 from prompts.models import PromptComposition
 from prompts.rendering import resolve_system_prompt
@@ -107,6 +108,16 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
         # Validate the fixed fields too, so the constraints that name them (the system row's
         # shape, one system model per provider model id) are checked here, not by the database.
         return super()._get_validation_exclusions() - set(SYSTEM_FIXED_VALUES)
+
+    def _post_clean(self):
+        super()._post_clean()
+        changed = set(LIMIT_FIELDS).intersection(self.changed_data)
+        if self.instance._state.adding or not changed or any(field in self.errors for field in changed):
+            return
+        conflicts = system_model_child_conflicts({self.instance.pk: self.instance})
+        for (_, field), children in conflicts.items():
+            if field in self.fields:
+                self.add_error(field, child_conflict_message(field, children))
 
 
 class UserModelForm(ErrorsOnHiddenFieldsForm):

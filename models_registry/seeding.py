@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,6 +24,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from models_registry import resolved_cache
 from models_registry.models import AIModel
+from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 
 DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent / "fixtures" / "system_models.json"
 
@@ -320,43 +320,16 @@ def _check_names_against_database(entries: list[_Entry], existing: dict[Key, AIM
 
 
 def _check_children(updates: list[tuple[_Entry, AIModel, list[str]]], errors: _Errors) -> None:
-    """The user models built on a changed system model must stay valid against its new limits
-    (the same rules as AIModel._clean_user), so the change cannot leave them inconsistent."""
-    limit_fields = {"context_window", "max_tokens", "supports_streaming"}
-    watched = {row.pk: entry for entry, row, changed in updates if limit_fields.intersection(changed)}
+    """The user models built on a changed system model must stay valid against its new limits."""
+    watched = {row.pk: entry for entry, row, changed in updates if set(LIMIT_FIELDS).intersection(changed)}
     if not watched:
         return
-    ids = list(watched)
-    problems: dict[tuple[Any, str], list[str]] = defaultdict(list)
-    for start in range(0, len(ids), LOOKUP_BATCH_SIZE):
-        children = AIModel.objects.filter(parent_id__in=ids[start : start + LOOKUP_BATCH_SIZE]).values_list(
-            "parent_id", "name", "organization_id", "context_window", "max_tokens", "supports_streaming"
-        )
-        for parent_id, name, organization_id, context_window, max_tokens, streaming in children:
-            new = watched[parent_id].instance
-            child = f"{name!r} ({organization_id})"
-            if context_window > new.context_window:
-                problems[(parent_id, "context_window")].append(child)
-            effective_max_tokens = new.max_tokens if max_tokens is None else max_tokens
-            if effective_max_tokens > new.max_tokens or effective_max_tokens >= context_window:
-                problems[(parent_id, "max_tokens")].append(child)
-            if streaming and not new.supports_streaming:
-                problems[(parent_id, "supports_streaming")].append(child)
-    reasons = {
-        "context_window": "a larger context window than the new value",
-        "max_tokens": "more max tokens than the new value, or would inherit max tokens not below their context window",
-        "supports_streaming": "streaming on",
-    }
+    problems = system_model_child_conflicts(
+        {pk: entry.instance for pk, entry in watched.items()}, batch_size=LOOKUP_BATCH_SIZE
+    )
     for (parent_id, field_name), children in problems.items():
         entry = watched[parent_id]
-        example = ", ".join(children[:3]) + (", ..." if len(children) > 3 else "")
-        errors.add(
-            entry.index,
-            entry.label,
-            f"{len(children)} user model(s) built on this model have {reasons[field_name]}: {example}. "
-            "Change them first.",
-            CAMEL_CASE[field_name],
-        )
+        errors.add(entry.index, entry.label, child_conflict_message(field_name, children), CAMEL_CASE[field_name])
 
 
 # --- The service ---------------------------------------------------------------------------

@@ -695,3 +695,55 @@ def test_audit_trail_is_listed_read_only_in_the_admin(staff_client, make_system_
     assert "staff:auditor" in changelist.content.decode()
     assert detail.status_code == 200
     assert staff_client.get("/admin/models_registry/auditevent/add/").status_code == 403
+
+
+def _form_of(system: AIModel, **overrides) -> dict:
+    current = {
+        "name": system.name,
+        "provider": system.provider,
+        "provider_model_id": system.provider_model_id,
+        "context_window": str(system.context_window),
+        "max_tokens": str(system.max_tokens),
+    }
+    return system_model_form(**{**current, **overrides})
+
+
+@pytest.mark.django_db
+def test_lowering_a_system_model_below_its_user_models_is_a_field_error(
+    staff_client, make_system_model, make_user_model
+):
+    system = make_system_model(context_window=128_000, max_tokens=4_096)
+    make_user_model(system, name="Wide Support", context_window=100_000)
+
+    response = staff_client.post(change_url(system), _form_of(system, context_window="64000"))
+
+    assert response.status_code == 200
+    assert "Wide Support" in " ".join(form_errors(response)["context_window"])
+    system.refresh_from_db()
+    assert system.context_window == 128_000
+
+
+@pytest.mark.django_db
+def test_turning_streaming_off_under_streaming_user_models_is_a_field_error(
+    staff_client, make_system_model, make_user_model
+):
+    system = make_system_model()
+    make_user_model(system, name="Streaming Child", supports_streaming=True)
+
+    response = staff_client.post(change_url(system), _form_of(system, supports_streaming=None))
+
+    assert "Streaming Child" in " ".join(form_errors(response)["supports_streaming"])
+    system.refresh_from_db()
+    assert system.supports_streaming is True
+
+
+@pytest.mark.django_db
+def test_a_change_that_keeps_user_models_valid_is_saved(staff_client, make_system_model, make_user_model):
+    system = make_system_model(context_window=128_000, max_tokens=4_096)
+    make_user_model(system, context_window=32_000)
+
+    response = staff_client.post(change_url(system), _form_of(system, context_window="64000"))
+
+    assert response.status_code == 302
+    system.refresh_from_db()
+    assert system.context_window == 64_000
