@@ -27,6 +27,14 @@ LOCATION = OpenApiParameter(
     description="The URL of the object just created.",
 )
 
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The object's current version. Send it back as If-Match when you change or delete it.",
+)
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
@@ -84,11 +92,13 @@ def crud_schema(
 
     return {
         "list": operation("list", responses={200: serializer(many=True), **error_responses(400, 401, 403, 429)}),
-        "retrieve": operation("retrieve", responses={200: serializer, **error_responses(401, 403, 404, 429)}),
+        "retrieve": operation(
+            "retrieve", parameters=[ETAG], responses={200: serializer, **error_responses(401, 403, 404, 429)}
+        ),
         "create": operation(
             "create",
             request=request,
-            parameters=[IDEMPOTENCY_KEY, LOCATION],
+            parameters=[IDEMPOTENCY_KEY, LOCATION, ETAG],
             responses={
                 201: OpenApiResponse(serializer, description="Created; the Location header names it."),
                 **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
@@ -97,7 +107,7 @@ def crud_schema(
         "partial_update": operation(
             "partial_update",
             request=request,
-            parameters=[IF_MATCH],
+            parameters=[IF_MATCH, ETAG],
             responses={200: serializer, **error_responses(400, 401, 403, 404, 412, 413, 415, 429)},
         ),
         "destroy": operation(

@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from config.history import history_version, numbered_history
-from config.openapi import IF_MATCH
+from config.openapi import ETAG, IF_MATCH
 from config.schema_errors import error_responses
 
 
@@ -131,7 +131,7 @@ def version_actions_schema(
             description=f"Brings the {noun} back to version `number`, recorded as a new version. Needs write "
             "access; global objects cannot be restored through the API (403).",
             tags=tags,
-            parameters=[number, IF_MATCH],
+            parameters=[number, IF_MATCH, ETAG],
             request=None,
             responses={
                 200: OpenApiResponse(object_serializer, description=f"The {noun} as restored."),

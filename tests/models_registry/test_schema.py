@@ -90,3 +90,18 @@ def test_api_viewer_assets_are_served_locally(client, path: str) -> None:
     for asset in assets:
         response = client.get(asset)
         assert response.status_code == 200, asset
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/v1/models/{id}", "get", "200"),
+        ("/v1/models/{id}", "patch", "200"),
+        ("/v1/models", "post", "201"),
+        ("/v1/prompt-particles/{id}", "get", "200"),
+        ("/v1/prompt-compositions/{id}", "patch", "200"),
+        ("/v1/models/{id}/versions/{number}/restore", "post", "200"),
+    ],
+)
+def test_the_etag_response_header_is_documented(schema: dict[str, Any], path: str, method: str, status: str) -> None:
+    assert "ETag" in schema["paths"][path][method]["responses"][status].get("headers", {})
