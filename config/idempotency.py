@@ -25,6 +25,8 @@ from config.renderers import ORJSONRenderer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Response headers a replay repeats.
+REPLAYED_HEADERS = ("Location", "ETag")
 MAX_KEY_LENGTH = 255
 
 
@@ -84,9 +86,7 @@ def claim(request: Request, principal: Principal) -> Claim | None:
                 ) from None
             if existing.response_status is None:
                 raise Conflict(f"A request with this {HEADER} is still in progress; retry shortly.") from None
-            headers = {REPLAYED_HEADER: "true"}
-            if existing.response_location:
-                headers["Location"] = existing.response_location
+            headers = {**existing.response_headers, REPLAYED_HEADER: "true"}
             raise Replay(Response(existing.response_body, status=existing.response_status, headers=headers)) from None
     raise Conflict(f"A request with this {HEADER} is still in progress; retry shortly.")
 
@@ -102,5 +102,5 @@ def complete(claimed: Claim, response: Response) -> None:
     records.update(
         response_status=response.status_code,
         response_body=orjson.loads(ORJSONRenderer().render(response.data) or b"null"),
-        response_location=response.get("Location", ""),
+        response_headers={name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
     )

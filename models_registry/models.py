@@ -385,7 +385,9 @@ class IdempotencyRecord(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
-    response_location = models.CharField(max_length=2048, blank=True, default="")
+    response_headers = models.JSONField(
+        default=dict, blank=True, help_text="The headers a replay repeats (Location, ETag)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 

@@ -72,6 +72,7 @@ def test_same_key_and_body_replays_the_first_response_and_creates_one_row(
         assert replay["Idempotent-Replayed"] == "true"
         assert replay.json() == first.json()
         assert replay["Location"] == first["Location"]
+        assert replay["ETag"] == first["ETag"]
     assert model.objects.count() == before + 1
     assert AuditEvent.objects.filter(action="created", object_id=first.json()["id"]).count() == 1
     assert IdempotencyRecord.objects.count() == 1
@@ -224,7 +225,7 @@ def test_a_retry_while_the_first_is_still_running_is_409(admin_client: APIClient
     body = model_body(system_model)
     assert post(admin_client, MODELS_URL, body).status_code == 201
     # Put the claim back into its in-progress state (claimed, no response stored yet).
-    IdempotencyRecord.objects.update(response_status=None, response_body=None, response_location="")
+    IdempotencyRecord.objects.update(response_status=None, response_body=None, response_headers={})
 
     response = post(admin_client, MODELS_URL, body)
 
@@ -249,7 +250,7 @@ def test_a_claim_abandoned_by_a_killed_worker_does_not_block_the_key_for_a_day(
     IdempotencyRecord.objects.update(
         response_status=None,
         response_body=None,
-        response_location="",
+        response_headers={},
         created_at=timezone.now() - timedelta(minutes=10),
     )
 
