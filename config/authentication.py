@@ -65,10 +65,13 @@ class Principal:
     def can_read(self, resource: str) -> bool:
         return self.kind == "member" or self.has_scope("read", resource)
 
+    @property
+    def is_admin(self) -> bool:
+        """A member holding one of STYTCH_WRITE_ROLES."""
+        return self.kind == "member" and not self.roles.isdisjoint(settings.STYTCH_WRITE_ROLES)
+
     def can_write(self, resource: str) -> bool:
-        if self.kind == "member" and not self.roles.isdisjoint(settings.STYTCH_WRITE_ROLES):
-            return True
-        return self.has_scope("write", resource)
+        return self.is_admin or self.has_scope("write", resource)
 
 
 def accepted_issuers() -> tuple[str, ...]:

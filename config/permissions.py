@@ -32,7 +32,7 @@ class ResourcePermission(BasePermission):
         principal = request.user
         if not isinstance(principal, Principal):
             raise NotAuthenticated()
-        if request.method in SAFE_METHODS:
+        if not self.needs_write(request):
             if principal.can_read(resource):
                 return True
             raise PermissionDenied(f"Reading {resource} needs the 'read:{resource}' or 'read:*' scope.")
@@ -42,3 +42,13 @@ class ResourcePermission(BasePermission):
             roles = ", ".join(settings.STYTCH_WRITE_ROLES)
             raise PermissionDenied(f"Writing {resource} needs one of the roles: {roles}.")
         raise PermissionDenied(f"Writing {resource} needs the 'write:{resource}' or 'write:*' scope.")
+
+    def needs_write(self, request: Request) -> bool:
+        return request.method not in SAFE_METHODS
+
+
+class ReadAccessPermission(ResourcePermission):
+    """For a POST that changes nothing (a preview): reading the resource is enough."""
+
+    def needs_write(self, request: Request) -> bool:
+        return False

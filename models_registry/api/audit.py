@@ -1,7 +1,6 @@
 """GET /v1/audit-events: the organization's audit trail, for its admins."""
 
 import django_filters
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import PermissionDenied
@@ -73,7 +72,7 @@ class IsOrganizationAdmin(BasePermission):
         principal = request.user
         if not isinstance(principal, Principal):
             return True  # ResourcePermission answers 401 first
-        if principal.kind == "member" and not principal.roles.isdisjoint(settings.STYTCH_WRITE_ROLES):
+        if principal.is_admin:
             return True
         if principal.kind == "m2m" and principal.has_scope("read", "audit"):
             return True

@@ -5,15 +5,13 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from config.api import TenantScopedViewSet
-from config.authentication import Principal
 from config.openapi import IDEMPOTENCY_KEY, crud_schema
+from config.permissions import ReadAccessPermission
 from config.schema_errors import error_responses
 from prompts import selectors, services
 from prompts.api import schema_docs
@@ -37,18 +35,6 @@ from prompts.rendering import render_particles
 
 PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
-
-
-class ReadAccessPermission(BasePermission):
-    """For a POST that changes nothing (a preview): reading the resource is enough."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        principal = request.user
-        if not isinstance(principal, Principal):
-            raise NotAuthenticated()
-        if principal.can_read(view.resource):
-            return True
-        raise PermissionDenied(f"Reading {view.resource} needs the 'read:{view.resource}' or 'read:*' scope.")
 
 
 class _PromptViewSet(VersionedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):

@@ -18,15 +18,6 @@ STAFF_PASSWORD = "curator-password-1"
 _sequence = count(1)
 
 
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Serve admin assets from the apps' static folders: the manifest storage needs collectstatic."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def staff_user(db):
     user = get_user_model().objects.create_superuser(
