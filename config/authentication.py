@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -116,8 +119,123 @@ def _unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature and claims were checked, and what they were checked against."""
+
+    claims: dict[str, Any]
+    kid: str
+    key: jwt.PyJWK
+    checked_against: tuple[Any, ...]
+    not_before: float  # max(iat, nbf) - leeway: the earliest time the token is accepted
+    expires: float  # exp + leeway: from then on the token is refused
+
+
+class VerifiedTokenCache:
+    """The tokens this process verified recently, so a caller's next requests skip the RSA check.
+
+    A client sends the same token with every request until it expires (Stytch session JWTs
+    live 5 minutes, M2M tokens an hour), and decoding it costs far more than the request's
+    own work. An entry is used only for the identical token string, and only while:
+    - its time claims still hold (exp, nbf, iat with the configured leeway, checked on
+      every hit, as a fresh verification would);
+    - the key store still holds the very key object that verified it (a refreshed, rotated
+      or reset key set means a new verification);
+    - audience, issuers and leeway are the ones it was checked against.
+    Least recently used entries go first beyond `max_entries`.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        with self._lock:
+            if token in self._entries:
+                self._entries.move_to_end(token)
+        return entry
+
+    def put(self, token: str, entry: _Verified) -> None:
+        with self._lock:
+            self._entries[token] = entry
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def discard(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+verified_tokens = VerifiedTokenCache()
+
+
+def _checked_against() -> tuple[Any, ...]:
+    return (settings.STYTCH_PROJECT_ID, accepted_issuers(), settings.STYTCH_JWT_LEEWAY)
+
+
 def verify_token(token: str) -> dict[str, Any]:
-    """Return the claims of a valid Stytch token; raise ``AuthenticationFailed`` otherwise."""
+    """Return the claims of a valid Stytch token; raise ``AuthenticationFailed`` otherwise.
+
+    A token this process verified before is answered from `verified_tokens` while it stays valid.
+    """
+    entry = verified_tokens.get(token)
+    if entry is not None:
+        claims = _claims_of_verified(token, entry)
+        if claims is not None:
+            return claims
+    return _verify_and_remember(token)
+
+
+def _claims_of_verified(token: str, entry: _Verified) -> dict[str, Any] | None:
+    """The claims of a remembered token if it still passes; None sends it to a full verification."""
+    now = time.time()
+    if not entry.not_before <= now < entry.expires or entry.checked_against != _checked_against():
+        verified_tokens.discard(token)
+        return None
+    try:
+        current_key = jwks.get_signing_key(entry.kid)
+    except (jwks.SigningKeysUnavailable, jwks.UnknownSigningKey):
+        current_key = None
+    if current_key is not entry.key:
+        verified_tokens.discard(token)
+        return None
+    return dict(entry.claims)
+
+
+def _verify_and_remember(token: str) -> dict[str, Any]:
+    claims, kid, key = _verify(token)
+    leeway = settings.STYTCH_JWT_LEEWAY
+    time_claims = [claims[name] for name in ("exp", "iat", "nbf")]
+    if all(isinstance(value, int | float) and not isinstance(value, bool) for value in time_claims):
+        exp, iat, nbf = time_claims
+        verified_tokens.put(
+            token,
+            _Verified(
+                claims=dict(claims),
+                kid=kid,
+                key=key,
+                checked_against=_checked_against(),
+                not_before=max(iat, nbf) - leeway,
+                expires=exp + leeway,
+            ),
+        )
+    return claims
+
+
+def _verify(token: str) -> tuple[dict[str, Any], str, jwt.PyJWK]:
+    """The full check of a token: shape, header, signing key, signature and claims."""
     if not _JWT_SHAPE.fullmatch(token):
         raise AuthenticationFailed("Malformed token.")
     header = _unverified_header(token)
@@ -137,7 +255,7 @@ def verify_token(token: str) -> dict[str, Any]:
     if signing_key.key_type != "RSA":
         raise AuthenticationFailed("Unsupported token algorithm; only RS256 is accepted.")
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             key=signing_key.key,
             algorithms=[ALGORITHM],
@@ -148,6 +266,7 @@ def verify_token(token: str) -> dict[str, Any]:
         )
     except jwt.PyJWTError as exc:
         raise AuthenticationFailed(_decode_error_message(exc)) from exc
+    return claims, kid, signing_key
 
 
 def _strings(values: Any) -> Iterable[str]:
