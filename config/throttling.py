@@ -1,10 +1,11 @@
 """Rate limits per organization and per caller (a member or an M2M client), in the shared cache.
 
 Fixed one-window counters: each request increments the organization's and the caller's
-counter for the current window (one Redis round trip for both, INCR being atomic, so
-concurrent workers never lose a count). Over the limit: 429 with Retry-After, the seconds
-until the window ends. With several workers the counters must live in one place (Redis
-through REDIS_URL); with the local-memory cache each worker counts on its own.
+counter for the current window (one Redis command for both: a Lua script that INCRs each
+counter and starts its expiry, atomic, so concurrent workers never lose a count). Over the
+limit: 429 with Retry-After, the seconds until the window ends. With several workers the
+counters must live in one place (Redis through REDIS_URL); with the local-memory cache each
+worker counts on its own.
 """
 
 import time
@@ -21,31 +22,41 @@ DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"100/minute" -> (100, 60)."""
+    """ "100/minute" -> (100, 60)."""
     count, period = rate.split("/")
     return int(count), DURATIONS[period[0]]
 
 
-_redis_clients: dict[int, Any] = {}
+# KEYS: the counters; ARGV: their lifetimes in seconds. A counter's first increment starts its
+# expiry, in the same atomic step, so no counter outlives its window.
+INCREMENT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then
+        redis.call('EXPIRE', key, ARGV[i])
+    end
+end
+return counts
+"""
+
+_scripts: dict[int, Any] = {}
 
 
-def _redis_client(cache: RedisCache) -> Any:
-    """One client per cache backend and process (Django's backend builds a new one per call)."""
-    client = _redis_clients.get(id(cache))
-    if client is None:
-        client = _redis_clients[id(cache)] = cache._cache.get_client(write=True)
-    return client
+def _increment_script(client: Any) -> Any:
+    """The script registered on this Redis client (EVALSHA, loaded again if Redis lost it)."""
+    script = _scripts.get(id(client))
+    if script is None or script.registered_client is not client:
+        script = _scripts[id(client)] = client.register_script(INCREMENT_SCRIPT)
+    return script
 
 
 def increment_counters(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int]:
     """Increment each (key, ttl) counter and return the new values."""
     if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
         keys = [cache.make_and_validate_key(key) for key, _ in counters]
-        pipeline = _redis_client(cache).pipeline(transaction=False)
-        for key, (_, ttl) in zip(keys, counters, strict=True):
-            pipeline.incr(key)
-            pipeline.expire(key, ttl, nx=True)
-        return pipeline.execute()[::2]
+        return _increment_script(client)(keys=keys, args=[ttl for _, ttl in counters], client=client)
     values = []
     for key, ttl in counters:
         cache.add(key, 0, timeout=ttl)

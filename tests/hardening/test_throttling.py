@@ -165,7 +165,7 @@ def redis_cache(settings: Any) -> Iterator[None]:
         pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_LOCATION,
             "KEY_PREFIX": REDIS_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -235,6 +235,35 @@ def test_with_redis_the_counters_live_in_redis(redis_cache: None, org_limit_3: N
 
     keys = [key.decode() for key in redis.Redis.from_url(REDIS_LOCATION).keys(f"{REDIS_PREFIX}*org-a*")]
     assert keys, "the organization's counter is kept in Redis"
+
+
+def test_with_redis_every_counter_expires_with_its_window(
+    redis_cache: None, settings: Any, admin_client: APIClient
+) -> None:
+    import redis
+
+    settings.THROTTLE_RATES = {"organization": "100/hour", "client": "100/minute"}
+    admin_client.get(MODELS_URL)
+    admin_client.get(MODELS_URL)
+
+    server = redis.Redis.from_url(REDIS_LOCATION)
+    ttls = {key.decode().split(":")[3]: server.ttl(key) for key in server.keys(f"{REDIS_PREFIX}*throttle*")}
+    assert set(ttls) == {"organization", "client"}
+    assert 3500 < ttls["organization"] <= 3600
+    assert 0 < ttls["client"] <= 60
+    assert [int(server.get(key)) for key in server.keys(f"{REDIS_PREFIX}*throttle*")] == [2, 2]
+
+
+def test_with_redis_a_lost_script_is_loaded_again(
+    redis_cache: None, org_limit_3: None, admin_client: APIClient
+) -> None:
+    import redis
+
+    assert admin_client.get(MODELS_URL).status_code == 200
+    redis.Redis.from_url(REDIS_LOCATION).script_flush()  # a restarted Redis forgets loaded scripts
+    assert admin_client.get(MODELS_URL).status_code == 200
+    assert admin_client.get(MODELS_URL).status_code == 200
+    assert_throttled(admin_client.get(MODELS_URL))
 
 
 @pytest.mark.django_db(transaction=True)
