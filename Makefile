@@ -55,6 +55,9 @@ check: $(VENV)/.dev lint
 
 ## bench: the performance benchmarks (PostgreSQL, gunicorn); prints one table
 bench: $(VENV)/.dev
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package) for the HTTP benchmarks"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
 	$(PY) benchmarks/run.py
 
 clean:

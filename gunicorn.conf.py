@@ -4,7 +4,9 @@
   threads (gthread), so one request's wait on PostgreSQL or Redis lets another use the CPU.
   Measured with `make bench` on 2 cores: 2 threads gave the resolved endpoint 9.8 ms p99 at
   8 connections and 1,870 req/s; 4 threads 23-28 ms p99 at lower throughput (threads of one
-  process queue on the GIL); list throughput was the same for 2 and 4.
+  process queue on the GIL); list throughput was the same for 2 and 4. On a machine about 3x
+  slower (2026-11-26), 1 thread against 2, three runs each: resolved p99 17.7-28.9 ms against
+  23.0-28.8 ms, no clear difference, so 2 stay for the overlap of database waits.
 - The psycopg pool of each process (DATABASE_POOL_MAX_SIZE) is sized to its threads, so a
   thread never waits for a connection and PostgreSQL sees workers x threads connections at most.
 - Timeouts: a request that takes 30 s is stuck (the API's work is milliseconds); graceful

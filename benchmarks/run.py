@@ -1041,8 +1041,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=2,
-        help="API/baseline rounds for the ratio, in alternating order (default 2: baseline, API, API, baseline).",
+        default=4,
+        help="API/baseline rounds for the ratio, in alternating order (default 4: baseline, API, API, baseline, ...).",
     )
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"Comma-separated subset of {','.join(BENCHMARKS)}."
