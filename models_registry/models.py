@@ -17,6 +17,24 @@ INHERITED_ALWAYS = (
     "supports_vision",
     "supports_reasoning",
 )
+# A user model's own value where it has one, else its parent's.
+INHERITED_WHEN_EMPTY = ("max_tokens", "description")
+
+
+def inherited_field_names(*, is_system: bool, max_tokens: int | None, description: str) -> list[str]:
+    """The fields whose value a model takes from its parent: the one rule of inheritance.
+
+    Used by `AIModel.effective()` (the admin) and by the API's `represent_row()`, which reads
+    plain rows for the list's speed; both pass the model's own values.
+    """
+    if is_system:
+        return []
+    fields = list(INHERITED_ALWAYS)
+    if max_tokens is None:
+        fields.append("max_tokens")
+    if not description:
+        fields.append("description")
+    return fields
 
 
 class AIModel(TimeStampedModel):
@@ -220,26 +238,13 @@ class AIModel(TimeStampedModel):
     # --- The effective configuration -------------------------------------------------
     def effective(self, field: str):
         """The value a runtime uses: the parent's for inherited fields of a user model."""
-        if self.is_system or self.parent_id is None:
-            return getattr(self, field)
-        if field in INHERITED_ALWAYS:
+        if self.parent_id is not None and field in self.inherited_fields:
             return getattr(self.parent, field)
-        if field == "max_tokens" and self.max_tokens is None:
-            return self.parent.max_tokens
-        if field == "description" and not self.description:
-            return self.parent.description
         return getattr(self, field)
 
     @property
     def inherited_fields(self) -> list[str]:
-        if self.is_system:
-            return []
-        fields = list(INHERITED_ALWAYS)
-        if self.max_tokens is None:
-            fields.append("max_tokens")
-        if not self.description:
-            fields.append("description")
-        return fields
+        return inherited_field_names(is_system=self.is_system, max_tokens=self.max_tokens, description=self.description)
 
     # --- Rules across fields and rows (shared by the admin and the API) --------------
     def clean(self) -> None:

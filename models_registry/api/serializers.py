@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from config.serializers import ValidatedModelSerializer
 from models_registry import limits
-from models_registry.models import INHERITED_ALWAYS, AIModel
+from models_registry.models import INHERITED_ALWAYS, INHERITED_WHEN_EMPTY, AIModel, inherited_field_names
 from prompts.models import PromptComposition
 from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
 from prompts.selectors import visible_to
@@ -118,9 +118,9 @@ OWN_COLUMNS = (
     "created_at",
     "updated_at",
 )
-PARENT_COLUMNS = ("description", *INHERITED_ALWAYS, "max_tokens")
-ROW_COLUMNS = (*OWN_COLUMNS, *(f"parent__{column}" for column in PARENT_COLUMNS))
-ALWAYS_INHERITED_WIRE_NAMES = [WIRE_NAMES[field] for field in INHERITED_ALWAYS]
+PARENT_COLUMNS = (*INHERITED_ALWAYS, *INHERITED_WHEN_EMPTY)
+PARENT_KEYS = {column: f"parent__{column}" for column in PARENT_COLUMNS}
+ROW_COLUMNS = (*OWN_COLUMNS, *PARENT_KEYS.values())
 
 
 def row_of(obj: AIModel) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def row_of(obj: AIModel) -> dict[str, Any]:
     row = {column: getattr(obj, column) for column in OWN_COLUMNS}
     parent = None if obj.is_system else obj.parent
     for column in PARENT_COLUMNS:
-        row[f"parent__{column}"] = getattr(parent, column) if parent is not None else None
+        row[PARENT_KEYS[column]] = getattr(parent, column) if parent is not None else None
     return row
 
 
@@ -136,34 +136,29 @@ def represent_row(row: dict[str, Any]) -> dict[str, Any]:
     """The response body of one model, inherited values resolved from its parent.
 
     Built from a plain row so the list can read `.values()` instead of model instances,
-    the largest cost of a page of 50.
+    the largest cost of a page of 50. Which values come from the parent is
+    `inherited_field_names()`, the rule the admin's `AIModel.effective()` applies too.
     """
-    source = "" if row["is_system"] else "parent__"
-    max_tokens = row["max_tokens"]
-    description = row["description"]
-    inherited: list[str] = []
-    if not row["is_system"]:
-        inherited = list(ALWAYS_INHERITED_WIRE_NAMES)
-        if max_tokens is None:
-            max_tokens = row["parent__max_tokens"]
-            inherited.append("maxTokens")
-        if not description:
-            description = row["parent__description"]
-            inherited.append("description")
+    inherited = inherited_field_names(
+        is_system=row["is_system"], max_tokens=row["max_tokens"], description=row["description"]
+    )
+    value = {field: row[field] for field in PARENT_COLUMNS}
+    for field in inherited:
+        value[field] = row[PARENT_KEYS[field]]
     composition_id = row["system_prompt_composition_id"]
     return {
         "id": str(row["id"]),
         "name": row["name"],
-        "description": description,
-        "provider": row[f"{source}provider"],
-        "providerModelId": row[f"{source}provider_model_id"],
+        "description": value["description"],
+        "provider": value["provider"],
+        "providerModelId": value["provider_model_id"],
         "contextWindow": row["context_window"],
-        "maxTokens": max_tokens,
+        "maxTokens": value["max_tokens"],
         "supportsStreaming": row["supports_streaming"],
-        "supportsTools": row[f"{source}supports_tools"],
-        "supportsVision": row[f"{source}supports_vision"],
-        "supportsReasoning": row[f"{source}supports_reasoning"],
-        "creditMultiplier": row[f"{source}credit_multiplier"],
+        "supportsTools": value["supports_tools"],
+        "supportsVision": value["supports_vision"],
+        "supportsReasoning": value["supports_reasoning"],
+        "creditMultiplier": value["credit_multiplier"],
         "isEnabled": row["is_enabled"],
         "isSystem": row["is_system"],
         "parentId": str(row["parent_id"]) if row["parent_id"] else None,
@@ -171,7 +166,7 @@ def represent_row(row: dict[str, Any]) -> dict[str, Any]:
         "systemPromptOverride": row["system_prompt_override"],
         "createdAt": _timestamp(row["created_at"]),
         "updatedAt": _timestamp(row["updated_at"]),
-        "inheritedFields": inherited,
+        "inheritedFields": [WIRE_NAMES[field] for field in inherited],
     }
 
 
