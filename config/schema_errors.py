@@ -44,8 +44,9 @@ DESCRIPTIONS = {
 }
 
 
-# Statuses every operation can answer: content negotiation runs before any view code.
-EVERY_OPERATION = (406,)
+# Statuses every operation can answer: content negotiation runs before any view code, and
+# any of them can meet an unexpected error or a database that does not answer.
+EVERY_OPERATION = (406, 500, 503)
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

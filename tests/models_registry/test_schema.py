@@ -105,3 +105,19 @@ def test_api_viewer_assets_are_served_locally(client, path: str) -> None:
 )
 def test_the_etag_response_header_is_documented(schema: dict[str, Any], path: str, method: str, status: str) -> None:
     assert "ETag" in schema["paths"][path][method]["responses"][status].get("headers", {})
+
+
+def test_every_api_operation_documents_server_errors_in_the_error_shape(schema: dict[str, Any]) -> None:
+    operations = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in item.items()
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        for status in ("500", "503"):
+            response = operation["responses"].get(status)
+            assert response is not None, f"{method.upper()} {path} does not document {status}"
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
