@@ -9,11 +9,11 @@ worker counts on its own.
 """
 
 import time
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
+from redis.commands.core import Script
 from rest_framework.throttling import BaseThrottle
 
 from config.authentication import Principal
@@ -28,8 +28,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 # KEYS: the counters; ARGV: their lifetimes in seconds. A counter's first increment starts its
-# expiry, in the same atomic step, so no counter outlives its window.
-INCREMENT_SCRIPT = """
+# expiry, in the same atomic step, so no counter outlives its window. Given as bytes, the script
+# needs no client to compute its SHA: any client runs it (EVALSHA, loaded again if Redis lost it).
+INCREMENT_SCRIPT = Script(
+    None,
+    b"""
 local counts = {}
 for i, key in ipairs(KEYS) do
     counts[i] = redis.call('INCR', key)
@@ -38,17 +41,8 @@ for i, key in ipairs(KEYS) do
     end
 end
 return counts
-"""
-
-_scripts: dict[int, Any] = {}
-
-
-def _increment_script(client: Any) -> Any:
-    """The script registered on this Redis client (EVALSHA, loaded again if Redis lost it)."""
-    script = _scripts.get(id(client))
-    if script is None or script.registered_client is not client:
-        script = _scripts[id(client)] = client.register_script(INCREMENT_SCRIPT)
-    return script
+""",
+)
 
 
 def increment_counters(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int]:
@@ -56,7 +50,7 @@ def increment_counters(cache: BaseCache, counters: list[tuple[str, int]]) -> lis
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)
         keys = [cache.make_and_validate_key(key) for key, _ in counters]
-        return _increment_script(client)(keys=keys, args=[ttl for _, ttl in counters], client=client)
+        return INCREMENT_SCRIPT(keys=keys, args=[ttl for _, ttl in counters], client=client)
     values = []
     for key, ttl in counters:
         cache.add(key, 0, timeout=ttl)
