@@ -26,6 +26,10 @@ class RedisCacheClient(django_redis.RedisCacheClient):
                 client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
+    def loads(self, value: bytes):
+        """A value as read from Redis (e.g. by a pipeline), decoded as `get()` would."""
+        return self._serializer.loads(value)
+
 
 class RedisCache(django_redis.RedisCache):
     """`django.core.cache.backends.redis.RedisCache` with `RedisCacheClient` above."""

@@ -2,21 +2,25 @@
 
 Fixed one-window counters: each request increments the organization's and the caller's
 counter for the current window (one Redis command for both: a Lua script that INCRs each
-counter and starts its expiry, atomic, so concurrent workers never lose a count). Over the
+counter and starts its expiry, atomic, so concurrent workers never lose a count; a view's
+cache reads can share that round trip, see `PrincipalRateThrottle`). Over the
 limit: 429 with Retry-After, the seconds until the window ends. With several workers the
 counters must live in one place (Redis through REDIS_URL); with the local-memory cache each
 worker counts on its own.
 """
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
-from django.core.cache.backends.redis import RedisCache
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
 from config.authentication import Principal
+from config.cache import RedisCache
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -29,7 +33,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 # KEYS: the counters; ARGV: their lifetimes in seconds. A counter's first increment starts its
 # expiry, in the same atomic step, so no counter outlives its window. Given as bytes, the script
-# needs no client to compute its SHA: any client runs it (EVALSHA, loaded again if Redis lost it).
+# needs no client to compute its SHA: it runs by EVALSHA, loaded again if Redis lost it.
 INCREMENT_SCRIPT = Script(
     None,
     b"""
@@ -45,21 +49,45 @@ return counts
 )
 
 
-def increment_counters(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int]:
-    """Increment each (key, ttl) counter and return the new values."""
-    if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
-        keys = [cache.make_and_validate_key(key) for key, _ in counters]
-        return INCREMENT_SCRIPT(keys=keys, args=[ttl for _, ttl in counters], client=client)
-    values = []
-    for key, ttl in counters:
-        cache.add(key, 0, timeout=ttl)
-        values.append(cache.incr(key))
-    return values
+def increment_counters(
+    cache: BaseCache, counters: list[tuple[str, int]], prefetch: Sequence[str] = ()
+) -> tuple[list[int], dict[str, Any]]:
+    """Increment each (key, ttl) counter; return the new values and the cache entries of
+    `prefetch` that exist (as `cache.get_many`). With Redis, one round trip does both."""
+    if not isinstance(cache, RedisCache):
+        values = []
+        for key, ttl in counters:
+            cache.add(key, 0, timeout=ttl)
+            values.append(cache.incr(key))
+        return values, cache.get_many(prefetch) if prefetch else {}
+
+    client = cache._cache.get_client(write=True)
+    keys = [cache.make_and_validate_key(key) for key, _ in counters]
+    for attempt in (1, 2):
+        pipeline = client.pipeline(transaction=False)
+        pipeline.evalsha(INCREMENT_SCRIPT.sha, len(keys), *keys, *(ttl for _, ttl in counters))
+        if prefetch:
+            pipeline.mget([cache.make_and_validate_key(key) for key in prefetch])
+        results = pipeline.execute(raise_on_error=False)
+        if attempt == 1 and isinstance(results[0], NoScriptError):
+            client.script_load(INCREMENT_SCRIPT.script)  # Redis restarted or flushed its scripts
+            continue
+        break
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    found = zip(prefetch, results[1], strict=True) if prefetch else ()
+    return results[0], {key: cache._cache.loads(value) for key, value in found if value is not None}
 
 
 class PrincipalRateThrottle(BaseThrottle):
-    """settings.THROTTLE_RATES["organization"] per organization and ["client"] per caller."""
+    """settings.THROTTLE_RATES["organization"] per organization and ["client"] per caller.
+
+    A view that reads the cache on every request can name those keys in
+    `prefetch_cache_keys()`: the counters' round trip to Redis reads them too, and leaves
+    what it found in `request.prefetched_cache` (absent when no limit applied, so the view
+    reads the keys itself). The resolved endpoint makes one round trip instead of two.
+    """
 
     def __init__(self) -> None:
         self.cache = caches["default"]
@@ -83,7 +111,10 @@ class PrincipalRateThrottle(BaseThrottle):
             limits.append((f"throttle:{scope}:{ident}:{window}", duration, allowed, (window + 1) * duration - now))
         if not limits:
             return True
-        counts = increment_counters(self.cache, [(key, duration) for key, duration, _, _ in limits])
+        prefetch = view.prefetch_cache_keys() if hasattr(view, "prefetch_cache_keys") else ()
+        counts, request.prefetched_cache = increment_counters(
+            self.cache, [(key, duration) for key, duration, _, _ in limits], prefetch
+        )
         for (_, _, allowed, remaining), count in zip(limits, counts, strict=True):
             if count > allowed:
                 self.retry_after = max(self.retry_after or 0, remaining)

@@ -32,15 +32,21 @@ def _key(organization_id: str, model_id: Any) -> str:
     return f"resolved:{organization_id}:{model_id}"
 
 
-def get(organization_id: str, model_id: Any) -> tuple[dict | None, int]:
+def keys(organization_id: str, model_id: Any) -> tuple[str, str]:
+    """What `get()` reads: the generation and the entry."""
+    return GENERATION_KEY, _key(organization_id, model_id)
+
+
+def get(organization_id: str, model_id: Any, prefetched: dict | None = None) -> tuple[dict | None, int]:
     """The cached body (or None) and the generation to store a fresh one under.
 
-    One round trip reads the current generation and the entry; an entry stored under an
-    older generation is a miss.
+    One round trip reads the current generation and the entry, unless `prefetched` holds
+    what a read of `keys()` found this request. An entry stored under an older generation
+    is a miss.
     """
     cache = caches["default"]
+    found = cache.get_many(keys(organization_id, model_id)) if prefetched is None else prefetched
     key = _key(organization_id, model_id)
-    found = cache.get_many([GENERATION_KEY, key])
     generation = found.get(GENERATION_KEY)
     if generation is None:
         # A generation never seen before, so entries cached before an eviction are not revived.

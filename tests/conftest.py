@@ -8,9 +8,11 @@ network call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import jwt
 import pytest
@@ -174,3 +176,54 @@ def fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Redis -----------------------------------------------------------------------------------------
+
+REDIS_LOCATION = "redis://127.0.0.1:6379/12"
+REDIS_PREFIX = "test-redis"
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_LOCATION, socket_connect_timeout=1, socket_timeout=1).ping())
+    except Exception:  # noqa: BLE001 - any failure means "no Redis here"
+        return False
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> Iterator[None]:
+    """The cache settings.py builds from REDIS_URL, on a database of its own (emptied before and after)."""
+    from django.core.cache import cache
+
+    if not redis_answers():
+        pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": REDIS_LOCATION,
+            "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@contextmanager
+def counting_redis_round_trips() -> Iterator[list[bytes]]:
+    """Every command (or pipeline of commands) redis-py sends: one entry per round trip."""
+    from redis.connection import AbstractConnection
+
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def send_packed_command(self, command, check_health=True):
+        sent.append(b"".join(command) if isinstance(command, list) else command)
+        return original(self, command, check_health)
+
+    with mock.patch.object(AbstractConnection, "send_packed_command", send_packed_command):
+        yield sent

@@ -141,6 +141,12 @@ class AIModelViewSet(
     def restore_version(self, instance: AIModel, record) -> AIModel:
         return prompt_services.model_prompt_restore(instance, record.version_number, self.principal.actor)
 
+    def prefetch_cache_keys(self) -> tuple[str, ...]:
+        """Read by the rate limiter's round trip to the cache (config.throttling)."""
+        if self.action == "resolved" and resolved_cache.enabled():
+            return resolved_cache.keys(self.principal.organization_id, self.kwargs["pk"])
+        return ()
+
     @extend_schema(
         operation_id="models_resolved",
         summary="Get the effective configuration of a model",
@@ -156,7 +162,7 @@ class AIModelViewSet(
         if not resolved_cache.enabled():
             return Response(ResolvedAIModelSerializer(self.get_object()).data)
         organization_id = self.principal.organization_id
-        body, generation = resolved_cache.get(organization_id, pk)
+        body, generation = resolved_cache.get(organization_id, pk, getattr(request, "prefetched_cache", None))
         if body is None:
             body = dict(ResolvedAIModelSerializer(self.get_object()).data)
             resolved_cache.put(organization_id, pk, generation, body)

@@ -5,12 +5,12 @@ from collections.abc import Iterator
 import pytest
 
 from config.cache import RedisCache
-from tests.hardening.test_throttling import REDIS_LOCATION, _redis_answers
+from tests.conftest import REDIS_LOCATION, redis_answers
 
 
 @pytest.fixture
 def backend() -> Iterator[RedisCache]:
-    if not _redis_answers():
+    if not redis_answers():
         pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
     cache = RedisCache(REDIS_LOCATION, {"KEY_PREFIX": "test-config-cache", "OPTIONS": {"socket_timeout": 2}})
     yield cache

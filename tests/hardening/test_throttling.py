@@ -7,23 +7,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from rest_framework.test import APIClient
 
+from config.throttling import increment_counters
 from models_registry.models import AIModel, AuditEvent, IdempotencyRecord
+from tests.conftest import REDIS_LOCATION, REDIS_PREFIX, counting_redis_round_trips
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
 
 pytestmark = pytest.mark.django_db
-
-REDIS_LOCATION = "redis://127.0.0.1:6379/12"
 
 
 def client_with(make_token, **kwargs: Any) -> APIClient:
@@ -146,35 +145,6 @@ def test_the_same_client_id_in_another_organization_is_another_client(settings: 
 
 # --- Shared counters in Redis --------------------------------------------------------------------------
 
-REDIS_PREFIX = "hardening-throttle"
-
-
-def _redis_answers() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_LOCATION, socket_connect_timeout=1, socket_timeout=1).ping())
-    except Exception:  # noqa: BLE001 - any failure means "no Redis here"
-        return False
-
-
-@pytest.fixture
-def redis_cache(settings: Any) -> Iterator[None]:
-    """The cache settings.py builds from REDIS_URL, on a database of its own."""
-    if not _redis_answers():
-        pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": REDIS_LOCATION,
-            "KEY_PREFIX": REDIS_PREFIX,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
-
 
 def _another_worker_requests(token: str, tmp_path: Path) -> tuple[int, str | None]:
     """GET /v1/models from a separate process (another gunicorn worker) sharing only Redis.
@@ -264,6 +234,47 @@ def test_with_redis_a_lost_script_is_loaded_again(
     assert admin_client.get(MODELS_URL).status_code == 200
     assert admin_client.get(MODELS_URL).status_code == 200
     assert_throttled(admin_client.get(MODELS_URL))
+
+
+def test_with_redis_counters_and_prefetched_keys_share_one_round_trip(redis_cache: None) -> None:
+    cache.set("prefetch:body", {"name": "Omni"})
+    cache.set("prefetch:generation", 7)
+
+    with counting_redis_round_trips() as sent:
+        counts, found = increment_counters(
+            caches["default"], [("prefetch:counter", 60)], ["prefetch:body", "prefetch:generation", "prefetch:missing"]
+        )
+
+    assert len(sent) == 1
+    assert b"EVALSHA" in sent[0] and b"MGET" in sent[0]
+    assert counts == [1]
+    assert found == {"prefetch:body": {"name": "Omni"}, "prefetch:generation": 7}
+    assert increment_counters(caches["default"], [("prefetch:counter", 60)], ["prefetch:body"])[0] == [2]
+
+
+def test_with_redis_a_lost_script_is_loaded_again_with_prefetched_keys(redis_cache: None) -> None:
+    import redis
+
+    cache.set("prefetch:body", "text")
+    assert increment_counters(caches["default"], [("prefetch:counter", 60)], ["prefetch:body"]) == (
+        [1],
+        {"prefetch:body": "text"},
+    )
+    redis.Redis.from_url(REDIS_LOCATION).script_flush()
+
+    assert increment_counters(caches["default"], [("prefetch:counter", 60)], ["prefetch:body"]) == (
+        [2],
+        {"prefetch:body": "text"},
+    )
+
+
+def test_without_redis_prefetched_keys_are_read_from_the_cache() -> None:
+    cache.set("prefetch:body", "text")
+
+    assert increment_counters(caches["default"], [("prefetch:counter", 60)], ["prefetch:body", "prefetch:missing"]) == (
+        [1],
+        {"prefetch:body": "text"},
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,15 +9,22 @@ from django.test.utils import CaptureQueriesContext
 
 from models_registry.models import AIModel
 from prompts.models import PromptCompositionParticle
+from tests.conftest import counting_redis_round_trips
 from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on commit
 
 
-@pytest.fixture(autouse=True)
-def cache_on(settings: Any) -> None:
+@pytest.fixture(autouse=True, params=["local-memory", "redis-with-rate-limits"])
+def cache_on(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Every test runs twice: on the local-memory cache with no rate limits, and on Redis with
+    rate limits, where the limiter's round trip also reads the entry (config.throttling)."""
     settings.RESOLVED_CACHE_SECONDS = 300
     settings.THROTTLE_RATES = {}
+    if request.param == "redis-with-rate-limits":
+        request.getfixturevalue("redis_cache")
+        settings.THROTTLE_RATES = {"organization": "10000/minute", "client": "10000/minute"}
+    return request.param
 
 
 @pytest.fixture
@@ -40,6 +47,19 @@ def test_a_second_read_is_served_from_the_cache_without_queries(admin_client, mo
 
     assert second == first
     assert len(queries) == 0
+
+
+def test_with_redis_a_cached_read_is_one_round_trip(cache_on: str, admin_client, model: AIModel) -> None:
+    first = resolved(admin_client, model)
+    with counting_redis_round_trips() as sent, CaptureQueriesContext(connection) as queries:
+        second = resolved(admin_client, model)
+
+    assert second == first
+    assert len(queries) == 0
+    if cache_on == "redis-with-rate-limits":
+        assert len(sent) == 1, "the rate-limit counters and the cached entry in one round trip"
+    else:
+        assert sent == []
 
 
 def test_changing_the_model_through_the_api_invalidates(admin_client, model: AIModel) -> None:
