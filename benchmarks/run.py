@@ -687,25 +687,44 @@ def bench_list(bench: Bench, server: Server, results: Results) -> None:
 
 
 def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
+    """p99 at 8 connections, in `--resolved-runs` runs on fresh connections; the median run counts.
+
+    On a shared 2-core machine one run's p99 moves with whatever else the host does (here
+    17 to 60 ms for the same code, minutes apart): the median of several runs is the figure,
+    and every run's p99 is printed beside it.
+    """
     url = f"{server.base_url}/v1/models/{bench.resolved_id}/resolved"
     body = http_get_json(url, bench.token)
     if body.get("systemPromptSource") != "composition" or body["systemPrompt"].count("\n\n") != 4:
         raise RuntimeError(f"unexpected resolved body: {json.dumps(body)[:300]}")
     run_wrk(server, url, duration=bench.args.warmup, token=bench.token)
-    result = run_balanced_wrk(server, url, duration=bench.args.duration, token=bench.token)
-    p99 = result.latency_ms["99%"]
+    runs = [
+        run_balanced_wrk(server, url, duration=bench.args.duration, token=bench.token)
+        for _ in range(bench.args.resolved_runs)
+    ]
+    runs.sort(key=lambda run: run.latency_ms["99%"])
+    median = runs[len(runs) // 2]
+    p99 = median.latency_ms["99%"]
     results.add(
-        "resolved: p99 latency, 8 connections",
+        f"resolved: p99 latency, 8 connections (median of {len(runs)} runs)",
         f"< {TARGETS['resolved_p99_ms']:g} ms",
         f"{p99:.2f} ms",
         p99 < TARGETS["resolved_p99_ms"],
     )
+    results.info("resolved: p99 of each run", " / ".join(f"{run.latency_ms['99%']:.2f}" for run in runs) + " ms")
     results.info(
-        "resolved: p50 latency / req/s", f"{result.latency_ms['50%']:.2f} ms / {result.requests_per_second:.0f}"
+        "resolved: p50 latency / req/s (median run)",
+        f"{median.latency_ms['50%']:.2f} ms / {median.requests_per_second:.0f}",
     )
-    results.add("resolved: failed responses (non-2xx, socket)", "0", str(result.errors), result.errors == 0)
     results.info(
-        "resolved: CPU of other processes during the run", f"{result.foreign_cpu_pct:.0f}% of {os.cpu_count()} cores"
+        "resolved: server CPU per request (gunicorn + Redis, median run)",
+        f"{median.server_cpu_ms_per_request:.2f} ms",
+    )
+    errors = sum(run.errors for run in runs)
+    results.add("resolved: failed responses (non-2xx, socket)", "0", str(errors), errors == 0)
+    results.info(
+        "resolved: CPU of other processes during the runs",
+        " / ".join(f"{run.foreign_cpu_pct:.0f}%" for run in runs) + f" of {os.cpu_count()} cores",
     )
 
 
@@ -1046,6 +1065,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"Comma-separated subset of {','.join(BENCHMARKS)}."
+    )
+    parser.add_argument(
+        "--resolved-runs",
+        type=int,
+        default=3,
+        help="Measured runs of the resolved endpoint; the median run's p99 is the figure (default 3).",
     )
     parser.add_argument("--jwt-calls", type=int, default=5000, help="Calls per in-process JWT figure (default 5000).")
     parser.add_argument(
