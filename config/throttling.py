@@ -85,8 +85,8 @@ class PrincipalRateThrottle(BaseThrottle):
 
     A view that reads the cache on every request can name those keys in
     `prefetch_cache_keys()`: the counters' round trip to Redis reads them too, and leaves
-    what it found in `request.prefetched_cache` (absent when no limit applied, so the view
-    reads the keys itself). The resolved endpoint makes one round trip instead of two.
+    what it found in `request.prefetched_cache` (absent when no limit applied or the view
+    named no keys, so the view reads the keys itself). The resolved endpoint makes one round trip instead of two.
     """
 
     def __init__(self) -> None:
@@ -112,9 +112,9 @@ class PrincipalRateThrottle(BaseThrottle):
         if not limits:
             return True
         prefetch = view.prefetch_cache_keys() if hasattr(view, "prefetch_cache_keys") else ()
-        counts, request.prefetched_cache = increment_counters(
-            self.cache, [(key, duration) for key, duration, _, _ in limits], prefetch
-        )
+        counts, found = increment_counters(self.cache, [(key, duration) for key, duration, _, _ in limits], prefetch)
+        if prefetch:
+            request.prefetched_cache = found
         for (_, _, allowed, remaining), count in zip(limits, counts, strict=True):
             if count > allowed:
                 self.retry_after = max(self.retry_after or 0, remaining)
