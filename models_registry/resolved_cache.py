@@ -45,9 +45,9 @@ def get(organization_id: str, model_id: Any, prefetched: dict | None = None) -> 
     is a miss.
     """
     cache = caches["default"]
-    found = cache.get_many(keys(organization_id, model_id)) if prefetched is None else prefetched
-    key = _key(organization_id, model_id)
-    generation = found.get(GENERATION_KEY)
+    generation_key, key = keys(organization_id, model_id)
+    found = cache.get_many([generation_key, key]) if prefetched is None else prefetched
+    generation = found.get(generation_key)
     if generation is None:
         # A generation never seen before, so entries cached before an eviction are not revived.
         cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
