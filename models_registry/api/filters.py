@@ -15,12 +15,8 @@ class InheritedBooleanFilter(StrictBooleanFilter):
 
 
 class AIModelFilter(StrictFilterSet):
-    isSystem = StrictBooleanFilter(
-        field_name="is_system", help_text="Only system (true) or user (false) models."
-    )
-    isEnabled = StrictBooleanFilter(
-        field_name="is_enabled", help_text="Only enabled (true) or disabled models."
-    )
+    isSystem = StrictBooleanFilter(field_name="is_system", help_text="Only system (true) or user (false) models.")
+    isEnabled = StrictBooleanFilter(field_name="is_enabled", help_text="Only enabled (true) or disabled models.")
     provider = django_filters.CharFilter(
         method="filter_provider", help_text="Provider name (user models match their parent's provider)."
     )
