@@ -47,6 +47,7 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## check: lint, migrations in step with the models, OpenAPI document valid
 check: $(VENV)/.dev lint
