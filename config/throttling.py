@@ -63,16 +63,19 @@ def increment_counters(
 
     client = cache._cache.get_client(write=True)
     keys = [cache.make_and_validate_key(key) for key, _ in counters]
-    for attempt in (1, 2):
+    prefetch_keys = [cache.make_and_validate_key(key) for key in prefetch]
+
+    def round_trip() -> list:
         pipeline = client.pipeline(transaction=False)
         pipeline.evalsha(INCREMENT_SCRIPT.sha, len(keys), *keys, *(ttl for _, ttl in counters))
-        if prefetch:
-            pipeline.mget([cache.make_and_validate_key(key) for key in prefetch])
-        results = pipeline.execute(raise_on_error=False)
-        if attempt == 1 and isinstance(results[0], NoScriptError):
-            client.script_load(INCREMENT_SCRIPT.script)  # Redis restarted or flushed its scripts
-            continue
-        break
+        if prefetch_keys:
+            pipeline.mget(prefetch_keys)
+        return pipeline.execute(raise_on_error=False)
+
+    results = round_trip()
+    if isinstance(results[0], NoScriptError):  # Redis restarted or flushed its scripts
+        client.script_load(INCREMENT_SCRIPT.script)
+        results = round_trip()
     for result in results:
         if isinstance(result, Exception):
             raise result
