@@ -21,7 +21,8 @@ from rest_framework.views import set_rollback
 
 logger = logging.getLogger("model_registry.errors")
 
-API_PATH_PREFIXES = ("/v1/", "/api/")
+JSON_API_PREFIX = "/v1/"  # the JSON API; "/api/" holds its schema and docs
+API_PATH_PREFIXES = (JSON_API_PREFIX, "/api/")
 
 
 class Conflict(exceptions.APIException):
