@@ -48,6 +48,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 ## check: lint, migrations in step with the models, OpenAPI document valid
 check: $(VENV)/.dev lint

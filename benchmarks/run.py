@@ -12,7 +12,7 @@ What runs (benchmarks/README.md explains each figure):
 
 Setting: a throwaway PostgreSQL database (created, migrated, seeded, dropped at the end), the
 production gunicorn configuration with 2 workers on 127.0.0.1 and a free port, Redis db 14 under a
-key prefix of this run only (its keys are deleted at the end), a JWKS generated with config.devkeys
+key prefix of this run only (its keys are deleted at the end), a JWKS generated with core.devkeys
 and served from a file, throttle rates high enough never to throttle, `wrk` as load generator on
 the same machine. The server is always stopped and the database always dropped, even on Ctrl-C.
 """
@@ -149,7 +149,7 @@ class Bench:
     db_created: bool = False
 
     def mint(self, organization_id: str, **claims: Any) -> str:
-        from config import devkeys
+        from core import devkeys
 
         return devkeys.mint_token(
             self.private_key,
@@ -178,7 +178,7 @@ def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[
         "REDIS_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": cache_prefix,
         "STYTCH_PROJECT_ID": PROJECT_ID,
-        "STYTCH_JWKS_URL": jwks_path.resolve().as_uri(),  # as config.devkeys.jwks_file_url
+        "STYTCH_JWKS_URL": jwks_path.resolve().as_uri(),  # as core.devkeys.jwks_file_url
         "STYTCH_CUSTOM_BASE_URL": "",
         "THROTTLE_RATE_ORGANIZATION": UNTHROTTLED_RATE,
         "THROTTLE_RATE_CLIENT": UNTHROTTLED_RATE,
@@ -776,8 +776,8 @@ def bench_jwt(bench: Bench, results: Results) -> None:
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from config import jwks
-    from config.authentication import StytchJWTAuthentication, verified_tokens, verify_token
+    from core import jwks
+    from core.authentication import StytchJWTAuthentication, verified_tokens, verify_token
 
     calls = bench.args.jwt_calls
     token = bench.token
@@ -1112,7 +1112,7 @@ def run(args: argparse.Namespace) -> Results:
     import django
 
     django.setup()
-    from config import devkeys
+    from core import devkeys
 
     bench.private_key = devkeys.generate_private_key()
     devkeys.write_jwks(jwks_path, [devkeys.public_jwk(bench.private_key, bench.kid)])

@@ -39,21 +39,22 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "core",
     "prompts",
     "models_registry",
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # config.browser_middleware: session, auth and messages skip the JSON API under /v1/.
-    "config.browser_middleware.BrowserSessionMiddleware",
+    # core.browser_middleware: session, auth and messages skip the JSON API under /v1/.
+    "core.browser_middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "config.browser_middleware.BrowserAuthenticationMiddleware",
-    "config.browser_middleware.BrowserMessageMiddleware",
+    "core.browser_middleware.BrowserAuthenticationMiddleware",
+    "core.browser_middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -96,7 +97,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="model-registry"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -157,15 +158,15 @@ DEV_KEYS_DIR = Path(env.str("DEV_KEYS_DIR", default=str(BASE_DIR / ".dev")))
 
 # --- Django REST framework, OpenAPI --------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.StytchJWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["config.permissions.ResourcePermission"],
-    "DEFAULT_RENDERER_CLASSES": ["config.renderers.ORJSONRenderer"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.authentication.StytchJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.ResourcePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffsetPagination",
-    "DEFAULT_FILTER_BACKENDS": ["config.filters.FilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.PrincipalRateThrottle"],
-    "EXCEPTION_HANDLER": "config.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.PrincipalRateThrottle"],
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
     "PAGE_SIZE": 50,
@@ -213,14 +214,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "config.logging.JSONFormatter"},
-        "text": {"()": "config.logging.RedactingFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JSONFormatter"},
+        "text": {"()": "core.logging.RedactingFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # One access line per request comes from config.middleware; Django's own would repeat it.
+        # One access line per request comes from core.middleware; Django's own would repeat it.
         "django.server": {"level": "WARNING"},
     },
 }

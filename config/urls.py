@@ -3,8 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-import config.schema  # noqa: F401  (registers the Stytch bearer scheme with drf-spectacular)
-from config import errors, health
+from core import errors, health
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
@@ -16,9 +15,10 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("v1/", include("models_registry.api.urls")),
     path("v1/", include("prompts.api.urls")),
+    path("v1/", include("core.api.urls")),
     # Anything else under /v1/ is a JSON 404, in DEBUG too.
     re_path(r"^v1/", errors.api_not_found),
 ]
 
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler404 = "core.errors.handler404"
+handler500 = "core.errors.handler500"

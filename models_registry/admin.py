@@ -7,7 +7,6 @@ User models belong to organizations and are read-mostly here, for support staff.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, ProtectedError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -15,15 +14,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
-from models_registry.models import AIModel, AuditEvent, SystemModel, UserModel
+from core.admin import (
+    EMPTY,
+    AddPageWithoutUsageMixin,
+    ErrorsOnHiddenFieldsForm,
+    display_value,
+    history_admin_base,
+    preformatted,
+)
+from models_registry.models import AIModel, SystemModel, UserModel
 from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
-from prompts.admin import EMPTY, AddPageWithoutUsageMixin, history_admin_base, preformatted
+from prompts import admin as prompts_admin
 from prompts.models import PromptComposition
-from prompts.rendering import resolve_system_prompt
-
-admin.site.site_header = "Model Registry"
-admin.site.site_title = "Model Registry admin"
-admin.site.index_title = "Curation"
 
 CAPABILITY_FLAGS = ("supports_tools", "supports_vision", "supports_reasoning")
 REQUIRED_FOR_SYSTEM = ("provider", "provider_model_id", "credit_multiplier", "max_tokens")
@@ -42,38 +44,6 @@ EFFECTIVE_FIELDS = (
     "credit_multiplier",
     "is_enabled",
 )
-
-
-def display_value(value):
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-class ErrorsOnHiddenFieldsForm(forms.ModelForm):
-    """`Model.clean()` may name a field this form does not show (a read-only one, say).
-
-    Django would raise ValueError for it; show it at the top of the form instead, labelled.
-    """
-
-    def _update_errors(self, errors):
-        if hasattr(errors, "error_dict"):
-            remapped: dict[str, list] = {}
-            for field, field_errors in errors.error_dict.items():
-                if field == NON_FIELD_ERRORS or field in self.fields:
-                    remapped.setdefault(field, []).extend(field_errors)
-                    continue
-                label = self._meta.model._meta.get_field(field).verbose_name.capitalize()
-                for error in field_errors:
-                    remapped.setdefault(NON_FIELD_ERRORS, []).extend(
-                        ValidationError(f"{label}: {message}") for message in error.messages
-                    )
-            errors = ValidationError(remapped)
-        super()._update_errors(errors)
 
 
 class SystemModelForm(ErrorsOnHiddenFieldsForm):
@@ -368,32 +338,71 @@ class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
 
     @admin.display(description="rendered system prompt")
     def rendered_system_prompt(self, obj):
-        text, source = resolve_system_prompt(obj)
+        text, source = obj.system_prompt()
         if not text:
             return EMPTY
         return format_html("<p>Source: {}</p>{}", source, preformatted(text))
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: who created, changed or deleted what, and when."""
+# --- Compositions, with the models that use them --------------------------------------------
 
-    list_display = ("occurred_at", "organization_id", "actor", "action", "object_type", "object_repr", "changed")
-    list_filter = ("action", "object_type", "organization_id")
-    search_fields = ("actor", "object_repr", "=object_id", "=request_id")
-    date_hierarchy = "occurred_at"
-    ordering = ("-occurred_at", "-id")
-    readonly_fields = [field.name for field in AuditEvent._meta.fields]
 
-    @admin.display(description="changed fields")
-    def changed(self, obj: AuditEvent) -> str:
-        return ", ".join(obj.changed_fields) or EMPTY
+class PromptCompositionForm(prompts_admin.PromptCompositionForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or self.instance._state.adding:
+            return cleaned
+        organization_id = self.owner_changes_to()
+        if organization_id is not None:
+            # Only that organization's user models may then use it.
+            conflicting = self.instance.models.exclude(is_system=False, organization_id=organization_id)
+            names = sorted({model.name for model in conflicting})
+            if names:
+                self.add_error("organization_id", "Used by models outside this organization: " + ", ".join(names) + ".")
+        return cleaned
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class PromptCompositionAdmin(prompts_admin.PromptCompositionAdmin):
+    """prompts' composition admin, plus where each composition is used (prompts knows no models)."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    form = PromptCompositionForm
+    list_display = ("name", "is_system", "organization_id", "particle_count", "model_count", "updated_at")
+    readonly_fields = ("rendered_prompt", "used_by_models", "created_at", "updated_at")
+    fieldsets = (
+        *prompts_admin.PromptCompositionAdmin.fieldsets[:-1],
+        ("Where used", {"fields": ("used_by_models", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(model_count=Count("models", distinct=True))
+
+    @admin.display(description="models", ordering="model_count")
+    def model_count(self, obj) -> int:
+        return obj.model_count
+
+    @admin.display(description="used by models")
+    def used_by_models(self, obj):
+        if obj is None or obj._state.adding:
+            return EMPTY
+        models = obj.models.order_by("-is_system", "organization_id", "name")
+        if not models:
+            return "Not used by any model."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{} ({})</li>", ((model_link(m), model_owner_label(m)) for m in models)),
+        )
+
+
+def model_link(model):
+    """A link to a system or user model's admin page (both kinds live in one table)."""
+    name = "systemmodel" if model.is_system else "usermodel"
+    url = reverse(f"admin:{model._meta.app_label}_{name}_change", args=[model.pk])
+    return format_html('<a href="{}">{}</a>', url, model.name)
+
+
+def model_owner_label(model) -> str:
+    return "system model" if model.is_system else f"user model of organization {model.organization_id}"
+
+
+admin.site.unregister(PromptComposition)
+admin.site.register(PromptComposition, PromptCompositionAdmin)

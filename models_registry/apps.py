@@ -7,9 +7,9 @@ class ModelsRegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from models_registry import (
-            audit,  # noqa: F401  (connects the audit trail to the version history)
-            resolved_cache,
-        )
+        from core import audit
+        from models_registry import resolved_cache
+        from models_registry.models import AIModel
 
+        audit.track(AIModel, object_type="model")
         resolved_cache.connect_signals()

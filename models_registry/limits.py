@@ -7,6 +7,9 @@ The numbers come from the source API document (shared/seeds).
 
 from decimal import Decimal
 
+from core.limits import ORGANIZATION_ID_MAX_LENGTH  # noqa: F401 (re-exported: a user model's owner)
+from prompts.limits import SYSTEM_PROMPT_MAX_LENGTH
+
 NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 200
 
@@ -18,7 +21,8 @@ CONTEXT_WINDOW_MAX = 2_000_000
 MAX_TOKENS_MIN = 1
 MAX_TOKENS_MAX = 200_000
 
-SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH = 50_000
+# The override replaces a rendered composition, so it has the same limit.
+SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH = SYSTEM_PROMPT_MAX_LENGTH
 
 # The credit multiplier must be strictly positive.
 CREDIT_MULTIPLIER_EXCLUSIVE_MIN = Decimal("0")
@@ -27,6 +31,3 @@ CREDIT_MULTIPLIER_DECIMAL_PLACES = 4
 
 PROVIDER_MAX_LENGTH = 64
 PROVIDER_MODEL_ID_MAX_LENGTH = 200
-
-# Stytch organization ids look like "organization-live-<uuid>".
-ORGANIZATION_ID_MAX_LENGTH = 128

@@ -4,9 +4,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from config.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
-from config.history import ActorHistoricalRecords
+from core.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
+from core.history import ActorHistoricalRecords
 from models_registry import limits
+from prompts.rendering import render_composition
 
 # Values a user model takes from its parent system model.
 INHERITED_ALWAYS = (
@@ -19,6 +20,14 @@ INHERITED_ALWAYS = (
 )
 # A user model's own value where it has one, else its parent's.
 INHERITED_WHEN_EMPTY = ("max_tokens", "description")
+
+
+class SystemPromptSource(models.TextChoices):
+    """Where a model's system prompt comes from (`systemPromptSource` of /resolved)."""
+
+    OVERRIDE = "override"
+    COMPOSITION = "composition"
+    NONE = "none"
 
 
 def inherited_field_names(*, is_system: bool, max_tokens: int | None, description: str) -> list[str]:
@@ -242,19 +251,29 @@ class AIModel(TimeStampedModel):
             return getattr(self.parent, field)
         return getattr(self, field)
 
+    def system_prompt(self) -> tuple[str, str]:
+        """The system prompt the model runs with and where it comes from (a `SystemPromptSource`).
+
+        The override wins; otherwise the assigned composition, rendered; otherwise nothing.
+        """
+        if self.system_prompt_override:
+            return self.system_prompt_override, SystemPromptSource.OVERRIDE
+        if self.system_prompt_composition_id is not None:
+            return render_composition(self.system_prompt_composition), SystemPromptSource.COMPOSITION
+        return "", SystemPromptSource.NONE
+
     @property
     def inherited_fields(self) -> list[str]:
         return inherited_field_names(is_system=self.is_system, max_tokens=self.max_tokens, description=self.description)
 
-    # --- Rules across fields and rows (shared by the admin and the API) --------------
+    # --- Rules across the fields of a row (shared by the admin, the API and the seed) -----
     def clean(self) -> None:
         super().clean()
-        if self.is_system:
-            self._clean_system()
-        else:
-            self._clean_user()
+        errors = self._system_errors() if self.is_system else self._user_errors()
+        if errors:
+            raise ValidationError(errors)
 
-    def _clean_system(self) -> None:
+    def _system_errors(self) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         for field in ("provider", "provider_model_id", "credit_multiplier", "max_tokens"):
             if getattr(self, field) in (None, ""):
@@ -265,47 +284,76 @@ class AIModel(TimeStampedModel):
             errors.setdefault("organization_id", []).append("A system model belongs to no organization.")
         if self.credit_multiplier is not None and self.credit_multiplier <= limits.CREDIT_MULTIPLIER_EXCLUSIVE_MIN:
             errors.setdefault("credit_multiplier", []).append("Ensure this value is greater than 0.")
-        self._check_max_tokens_below_context_window(self.max_tokens, errors)
-        if errors:
-            raise ValidationError(errors)
+        composition = self.system_prompt_composition if self.system_prompt_composition_id else None
+        if composition is not None and not composition.is_system:
+            # A system model is seen by every organization: only a global composition fits.
+            errors.setdefault("system_prompt_composition", []).append(
+                "A system model can use a global prompt composition only."
+            )
+        if "max_tokens" not in errors:
+            message = max_tokens_error(self.context_window, self.max_tokens, inherited=False)
+            if message:
+                errors["max_tokens"] = [message]
+        return errors
 
-    def _clean_user(self) -> None:
-        errors: dict[str, list[str]] = {}
+    def _user_errors(self) -> dict[str, list[str]]:
         parent = self.parent if self.parent_id else None
         if parent is None:
-            raise ValidationError({"parent": ["A user model must reference a system model."]})
+            return {"parent": ["A user model must reference a system model."]}
         if not parent.is_system:
-            raise ValidationError({"parent": ["Must reference a system model, not a user model."]})
+            return {"parent": ["Must reference a system model, not a user model."]}
+        errors = {
+            field: [message]
+            for field, message in child_limit_errors(
+                parent,
+                context_window=self.context_window,
+                max_tokens=self.max_tokens,
+                supports_streaming=self.supports_streaming,
+            ).items()
+        }
         if not self.organization_id:
-            errors.setdefault("organization_id", []).append("A user model belongs to an organization.")
-        if self.context_window is not None and self.context_window > parent.context_window:
-            errors.setdefault("context_window", []).append(
-                f"Must not exceed the parent model's context window ({parent.context_window})."
-            )
-        if self.max_tokens is not None and parent.max_tokens is not None and self.max_tokens > parent.max_tokens:
-            errors.setdefault("max_tokens", []).append(
-                f"Must not exceed the parent model's max tokens ({parent.max_tokens})."
-            )
-        self._check_max_tokens_below_context_window(self.effective("max_tokens"), errors)
-        if self.supports_streaming and not parent.supports_streaming:
-            errors.setdefault("supports_streaming", []).append(
-                "May be true only when the parent model supports streaming."
-            )
-        if errors:
-            raise ValidationError(errors)
+            errors["organization_id"] = ["A user model belongs to an organization."]
+        composition = self.system_prompt_composition if self.system_prompt_composition_id else None
+        if composition is not None and not composition.is_visible_to(self.organization_id):
+            errors["system_prompt_composition"] = [
+                f"No prompt composition with id {composition.pk} is visible to your organization."
+            ]
+        return errors
 
-    def _check_max_tokens_below_context_window(self, max_tokens: int | None, errors: dict) -> None:
-        if max_tokens is None or "max_tokens" in errors:
-            return
-        if self.context_window is None or not (
-            limits.CONTEXT_WINDOW_MIN <= self.context_window <= limits.CONTEXT_WINDOW_MAX
-        ):
-            return  # the context window's own error says what is wrong
-        if max_tokens >= self.context_window:
-            inherited = "" if self.max_tokens is not None else f" (inherited value {max_tokens}; set maxTokens)"
-            errors.setdefault("max_tokens", []).append(
-                f"maxTokens must be below contextWindow ({self.context_window}){inherited}."
-            )
+
+def max_tokens_error(context_window: int | None, max_tokens: int | None, *, inherited: bool) -> str | None:
+    """Why `max_tokens` does not fit below `context_window`, or None (also None while the
+    context window is itself out of range: its own error says what is wrong)."""
+    if max_tokens is None or context_window is None:
+        return None
+    if not limits.CONTEXT_WINDOW_MIN <= context_window <= limits.CONTEXT_WINDOW_MAX or max_tokens < context_window:
+        return None
+    hint = f" (inherited value {max_tokens}; set maxTokens)" if inherited else ""
+    return f"maxTokens must be below contextWindow ({context_window}){hint}."
+
+
+def child_limit_errors(
+    parent: AIModel, *, context_window: int | None, max_tokens: int | None, supports_streaming: bool
+) -> dict[str, str]:
+    """The limits a user model must keep against its system model, as {field: message}.
+
+    The one statement of the rule: `AIModel.clean()` applies it to one user model, and
+    `services.system_model_child_conflicts()` to every user model of a system model whose new
+    limits are being checked (`parent` then holds the new values).
+    """
+    errors: dict[str, str] = {}
+    if context_window is not None and context_window > parent.context_window:
+        errors["context_window"] = f"Must not exceed the parent model's context window ({parent.context_window})."
+    if max_tokens is not None and parent.max_tokens is not None and max_tokens > parent.max_tokens:
+        errors["max_tokens"] = f"Must not exceed the parent model's max tokens ({parent.max_tokens})."
+    else:
+        effective = parent.max_tokens if max_tokens is None else max_tokens
+        message = max_tokens_error(context_window, effective, inherited=max_tokens is None)
+        if message:
+            errors["max_tokens"] = message
+    if supports_streaming and not parent.supports_streaming:
+        errors["supports_streaming"] = "May be true only when the parent model supports streaming."
+    return errors
 
 
 class SystemModelManager(models.Manager):
@@ -336,72 +384,3 @@ class UserModel(AIModel):
     class Meta:
         proxy = True
         verbose_name = "user model"
-
-
-class AuditEvent(models.Model):
-    """Who created, changed or deleted a model, particle or composition, when, and which fields.
-
-    Written from the version history (models_registry/audit.py), so every path that saves
-    through the ORM — the API, the admin, the shell — leaves an event.
-    """
-
-    class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        DELETED = "deleted", "Deleted"
-
-    id = models.BigAutoField(primary_key=True)
-    occurred_at = models.DateTimeField(db_index=True)
-    organization_id = models.CharField(
-        max_length=limits.ORGANIZATION_ID_MAX_LENGTH,
-        null=True,
-        blank=True,
-        help_text="The organization owning the object; empty for global objects.",
-    )
-    actor = models.CharField(
-        max_length=255, blank=True, default="", help_text='"member:<id>", "m2m:<client id>" or "staff:<username>".'
-    )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    object_type = models.CharField(max_length=64, help_text="model, prompt-particle or prompt-composition.")
-    object_id = models.UUIDField()
-    object_repr = models.CharField(max_length=255, blank=True, default="")
-    changed_fields = models.JSONField(default=list, blank=True, help_text="camelCase names of the changed fields.")
-    request_id = models.CharField(max_length=128, blank=True, default="")
-
-    class Meta:
-        ordering = ["-occurred_at", "-id"]
-        indexes = [
-            models.Index(fields=["organization_id", "-occurred_at"], name="audit_org_time"),
-            models.Index(fields=["organization_id", "object_id"], name="audit_org_object"),
-            models.Index(fields=["organization_id", "actor"], name="audit_org_actor"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.actor or 'unknown'} {self.action} {self.object_type} {self.object_repr}"
-
-
-class IdempotencyRecord(models.Model):
-    """One `Idempotency-Key` of one principal: claimed before the work, its response stored after."""
-
-    id = models.BigAutoField(primary_key=True)
-    organization_id = models.CharField(max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
-    actor = models.CharField(max_length=255)
-    key = models.CharField(max_length=255)
-    request_fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(
-        default=dict, blank=True, help_text="The headers a replay repeats (Location, ETag)."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization_id", "actor", "key"], name="models_registry_idempotencyrecord_unique_key"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.organization_id} {self.actor} {self.key}"

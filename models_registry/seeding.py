@@ -36,7 +36,7 @@ UPDATE_BATCH_SIZE = 100
 # Ids per query when looking up the user models built on the system models being changed.
 LOOKUP_BATCH_SIZE = 500
 MAX_REPORTED_ERRORS = 20
-# Who made the change, in the historical rows (config.history's "system:<job>").
+# Who made the change, in the historical rows (core.history's "system:<job>").
 HISTORY_ACTOR = "system:seed"
 HISTORY_CHANGE_REASON = "seed_system_models"
 

@@ -1,45 +1,76 @@
-"""Writes of user models. Every rule lives on the model (`clean()`, constraints); these
-functions apply a validated change in one transaction."""
+"""Writes of models: user models, and restoring a model's system prompt.
+
+Every rule lives on the model (`clean()`, constraints); these functions apply a validated
+change in one transaction and record who made it (`actor`) on the version. They raise
+Django's `ValidationError` (keyed by model field) and `core.exceptions.Conflict`, never an
+HTTP error: core's exception handler maps them.
+"""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from rest_framework import serializers
 
-from models_registry.models import AIModel
+from core.db import validate_unique_constraints
+from core.exceptions import Conflict
+from core.history import delete_with_actor, save_with_actor
+from models_registry.models import AIModel, child_limit_errors
+from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
+from prompts.models import PromptComposition
 
 
-def _save(instance: AIModel) -> AIModel:
+def _save(instance: AIModel, *, actor: str, **save_kwargs: Any) -> AIModel:
     try:
         with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        # Two concurrent requests can both pass validation; the unique constraint decides.
-        if "unique_name_per_organization" in str(exc):
-            raise serializers.ValidationError(
-                {"name": ["A model with this name already exists in your organization."]}
-            ) from exc
+            save_with_actor(instance, actor=actor, **save_kwargs)
+    except IntegrityError:
+        # Two writers can both pass validation; the unique constraint decides, and says why.
+        validate_unique_constraints(instance)
         raise
     return instance
 
 
-def user_model_create(*, organization_id: str, data: dict[str, Any]) -> AIModel:
+def user_model_create(*, organization_id: str, actor: str, data: dict[str, Any]) -> AIModel:
     instance = AIModel(organization_id=organization_id, is_system=False, **data)
-    return _save(instance)
+    return _save(instance, actor=actor)
 
 
-def user_model_update(*, instance: AIModel, data: dict[str, Any]) -> AIModel:
+def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) -> AIModel:
     for field, value in data.items():
         setattr(instance, field, value)
-    return _save(instance)
+    return _save(instance, actor=actor)
 
 
 @transaction.atomic
-def user_model_delete(*, instance: AIModel) -> None:
-    instance.delete()
+def user_model_delete(*, instance: AIModel, actor: str) -> None:
+    delete_with_actor(instance, actor=actor)
 
+
+@transaction.atomic
+def model_prompt_restore(*, model: AIModel, record: Any, actor: str) -> AIModel:
+    """Bring a version of the model's system prompt fields back (`record` from
+    `selectors.model_prompt_version`), as a new version. Only the prompt fields change.
+
+    A version whose composition has since been deleted cannot come back: `Conflict`.
+    """
+    number = record.version_number
+    composition_id = record.system_prompt_composition_id
+    if composition_id is not None and not PromptComposition.objects.filter(pk=composition_id).exists():
+        raise Conflict(
+            f"Version {number} cannot be restored: its prompt composition ({composition_id}) has since been deleted."
+        )
+    model.system_prompt_override = record.system_prompt_override
+    model.system_prompt_composition_id = composition_id
+    return _save(
+        model,
+        actor=actor,
+        change_reason=MODEL_PROMPT_RESTORE_REASON.format(number=number),
+        update_fields=[*MODEL_PROMPT_FIELDS, "updated_at"],
+    )
+
+
+# --- A system model's new limits against the user models built on it --------------------------
 
 # The system model fields whose change can invalidate the user models built on it.
 LIMIT_FIELDS = ("context_window", "max_tokens", "supports_streaming")
@@ -56,8 +87,8 @@ def system_model_child_conflicts(
     """Which user models the new limits of system models would make invalid.
 
     `new_values` maps a system model's pk to an instance holding its new values. The answer
-    maps (pk, field) to the names of the user models that break, by the same rules as
-    `AIModel._clean_user`, so a change can be refused before it leaves them inconsistent.
+    maps (pk, field) to the names of the user models that break, by `child_limit_errors`, the
+    rule `AIModel.clean()` applies, so a change can be refused before it leaves them inconsistent.
     """
     problems: dict[tuple[Any, str], list[str]] = defaultdict(list)
     ids = list(new_values)
@@ -66,15 +97,14 @@ def system_model_child_conflicts(
             "parent_id", "name", "organization_id", "context_window", "max_tokens", "supports_streaming"
         )
         for parent_id, name, organization_id, context_window, max_tokens, streaming in children:
-            new = new_values[parent_id]
-            child = f"{name!r} ({organization_id})"
-            if context_window > new.context_window:
-                problems[(parent_id, "context_window")].append(child)
-            effective_max_tokens = new.max_tokens if max_tokens is None else max_tokens
-            if effective_max_tokens > new.max_tokens or effective_max_tokens >= context_window:
-                problems[(parent_id, "max_tokens")].append(child)
-            if streaming and not new.supports_streaming:
-                problems[(parent_id, "supports_streaming")].append(child)
+            errors = child_limit_errors(
+                new_values[parent_id],
+                context_window=context_window,
+                max_tokens=max_tokens,
+                supports_streaming=streaming,
+            )
+            for field in errors:
+                problems[(parent_id, field)].append(f"{name!r} ({organization_id})")
     return problems
 
 

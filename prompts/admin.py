@@ -9,74 +9,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import EMPTY, AddPageWithoutUsageMixin, admin_link, history_admin_base, owner_label, preformatted
 from prompts import limits, services
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
 from prompts.rendering import render_composition, render_particles
 
-EMPTY = "—"
-
-
-def history_admin_base(model) -> type[admin.ModelAdmin]:
-    """SimpleHistoryAdmin (a "History" button listing the versions) once the model keeps history."""
-    if hasattr(model, "history") and hasattr(model._meta, "simple_history_manager_attribute"):
-        return SimpleHistoryAdmin
-    return admin.ModelAdmin
-
-
-def preformatted(text: str):
-    if not text:
-        return EMPTY
-    return format_html('<pre class="rendered-prompt" style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
-
-
-def admin_link(obj, label=None):
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, label if label is not None else str(obj))
-
-
-def owner_label(obj) -> str:
-    return "global" if obj.is_system else f"organization {obj.organization_id}"
-
-
-class AddPageWithoutUsageMixin:
-    """A new object is used nowhere yet: its add page leaves out the read-only usage sections."""
-
-    sections_for_saved_objects = ("Where used",)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return [fieldset for fieldset in fieldsets if fieldset[0] not in self.sections_for_saved_objects]
-        return fieldsets
-
 
 class OwnedPromptObjectForm(forms.ModelForm):
-    """The owner fields must agree: global (no organization) or one organization's."""
-
-    kind_label = "object"
-
-    def clean(self):
-        cleaned = super().clean()
-        if "is_system" not in self.fields or "organization_id" not in self.fields:
-            return cleaned
-        is_system = cleaned.get("is_system")
-        organization_id = cleaned.get("organization_id")
-        if is_system and organization_id:
-            self.add_error(
-                "organization_id",
-                f"A global {self.kind_label} belongs to no organization: leave this empty, or untick global.",
-            )
-        elif not is_system and not organization_id and "organization_id" not in self.errors:
-            self.add_error(
-                "organization_id",
-                f"An organization's {self.kind_label} needs its organization id; or tick global.",
-            )
-        return cleaned
+    """Global (no organization) or one organization's: `OwnedPromptObject.clean()` checks the pair."""
 
     def owner_changes_to(self) -> str | None:
         """The organization the object is to belong to (None: global), when the form is valid so far."""
@@ -120,19 +62,6 @@ class PromptCompositionForm(OwnedPromptObjectForm):
         model = PromptComposition
         fields = ("name", "description", "is_system", "organization_id")
         labels = {"is_system": "Global"}
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors or self.instance._state.adding:
-            return cleaned
-        organization_id = self.owner_changes_to()
-        if organization_id is not None:
-            # Only that organization's user models may then use it.
-            conflicting = self.instance.models.exclude(is_system=False, organization_id=organization_id)
-            names = sorted({model.name for model in conflicting})
-            if names:
-                self.add_error("organization_id", "Used by models outside this organization: " + ", ".join(names) + ".")
-        return cleaned
 
 
 class CompositionParticleForm(forms.ModelForm):
@@ -264,24 +193,20 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
     sections_for_saved_objects = ("Rendered prompt", "Where used")
     form = PromptCompositionForm
     inlines = (PromptCompositionParticleInline,)
-    list_display = ("name", "is_system", "organization_id", "particle_count", "model_count", "updated_at")
+    list_display = ("name", "is_system", "organization_id", "particle_count", "updated_at")
     list_filter = ("is_system",)
     search_fields = ("name", "description", "organization_id")
     ordering = ("name",)
-    readonly_fields = ("rendered_prompt", "used_by_models", "created_at", "updated_at")
+    readonly_fields = ("rendered_prompt", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "description")}),
         ("Ownership", {"fields": ("is_system", "organization_id")}),
         ("Rendered prompt", {"fields": ("rendered_prompt",)}),
-        ("Where used", {"fields": ("used_by_models", "created_at", "updated_at")}),
+        ("Where used", {"fields": ("created_at", "updated_at")}),
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(particle_count=Count("items", distinct=True), model_count=Count("models", distinct=True))
-        )
+        return super().get_queryset(request).annotate(particle_count=Count("items", distinct=True))
 
     def get_changeform_initial_data(self, request):
         return {"is_system": True, **super().get_changeform_initial_data(request)}
@@ -308,35 +233,8 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
     def particle_count(self, obj) -> int:
         return obj.particle_count
 
-    @admin.display(description="models", ordering="model_count")
-    def model_count(self, obj) -> int:
-        return obj.model_count
-
     @admin.display(description="rendered prompt (as saved)")
     def rendered_prompt(self, obj):
         if obj is None:
             return EMPTY
         return preformatted(render_composition(obj))
-
-    @admin.display(description="used by models")
-    def used_by_models(self, obj):
-        if obj is None or obj._state.adding:
-            return EMPTY
-        models = obj.models.order_by("-is_system", "organization_id", "name")
-        if not models:
-            return "Not used by any model."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join("", "<li>{} ({})</li>", ((model_link(m), model_owner_label(m)) for m in models)),
-        )
-
-
-def model_link(model):
-    """A link to a system or user model's admin page (both kinds live in one table)."""
-    name = "systemmodel" if model.is_system else "usermodel"
-    url = reverse(f"admin:{model._meta.app_label}_{name}_change", args=[model.pk])
-    return format_html('<a href="{}">{}</a>', url, model.name)
-
-
-def model_owner_label(model) -> str:
-    return "system model" if model.is_system else f"user model of organization {model.organization_id}"

@@ -5,3 +5,10 @@ class PromptsConfig(AppConfig):
     name = "prompts"
     verbose_name = "Prompts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import audit
+        from prompts.models import PromptComposition, PromptParticle
+
+        audit.track(PromptParticle, object_type="prompt-particle")
+        audit.track(PromptComposition, object_type="prompt-composition")

@@ -1,10 +1,11 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models import Q
 
-from config.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
-from config.history import ActorHistoricalRecords, HistoricalCompositionBase
-from models_registry.limits import ORGANIZATION_ID_MAX_LENGTH
+from core.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
+from core.history import ActorHistoricalRecords, HistoricalCompositionBase
+from core.limits import ORGANIZATION_ID_MAX_LENGTH
 from prompts import limits
 
 
@@ -46,6 +47,27 @@ class OwnedPromptObject(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+    # --- Ownership: global (staff's, readable by all) or one organization's -------------------
+    @staticmethod
+    def visible_to_q(organization_id: str | None) -> Q:
+        """The organization's own objects plus the global ones (the rule `is_visible_to` states)."""
+        return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
+
+    def is_visible_to(self, organization_id: str | None) -> bool:
+        return self.is_system or self.organization_id == organization_id
+
+    def clean(self) -> None:
+        super().clean()
+        noun = self._meta.verbose_name.removeprefix("prompt ")
+        if self.is_system and self.organization_id:
+            raise ValidationError(
+                {"organization_id": f"A global {noun} belongs to no organization: leave this empty, or untick global."}
+            )
+        if not self.is_system and not self.organization_id:
+            raise ValidationError(
+                {"organization_id": f"An organization's {noun} needs its organization id; or tick global."}
+            )
 
 
 class PromptParticle(OwnedPromptObject):

@@ -100,3 +100,7 @@ def seed_global_prompts(*, dry_run: bool = False, path: str | Path = DEFAULT_DAT
         if dry_run:
             transaction.set_rollback(True)
     return counts
+
+
+def summary(counts: dict[str, int]) -> str:
+    return "global prompts: " + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items())

@@ -2,12 +2,12 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+from prompts.models import OwnedPromptObject, PromptComposition, PromptCompositionParticle, PromptParticle
 
 
 def visible_to(organization_id: str | None) -> Q:
     """The organization's own objects plus the global ones."""
-    return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
+    return OwnedPromptObject.visible_to_q(organization_id)
 
 
 def particles_visible_to(organization_id: str | None) -> QuerySet[PromptParticle]:

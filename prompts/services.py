@@ -7,43 +7,28 @@ within the limit, and nothing still in use may be deleted.
 
 Rule violations raise Django's `ValidationError` keyed by model field name (`particle_ids`
 for the particle list), so the admin, commands and the API can all use them; objects in use
-raise `config.errors.Conflict` (409) naming what uses them.
+raise `core.exceptions.Conflict` naming what uses them (the API's 409).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
+from django.db.models import ProtectedError
 
-from config.errors import Conflict, reference_of
+from core.exceptions import Conflict, reference_of
+from core.history import delete_with_actor, save_with_actor
 from prompts import limits, selectors
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
 from prompts.rendering import render_particles
 
-if TYPE_CHECKING:
-    from models_registry.models import AIModel
-
 PARTICLE_FIELDS = ("kind", "name", "content")
 COMPOSITION_FIELDS = ("name", "description")
-MODEL_PROMPT_FIELDS = ("system_prompt_override", "system_prompt_composition_id")
 RESTORE_REASON = "Restored version {number}"
-MODEL_PROMPT_RESTORE_REASON = "Restored system prompt version {number}"
-
-
-def _save(instance: models.Model, actor: str, change_reason: str | None = None) -> None:
-    instance._history_actor = actor
-    instance._change_reason = change_reason
-    instance.save()
-
-
-def _delete(instance: models.Model, actor: str) -> None:
-    instance._history_actor = actor
-    instance._change_reason = None
-    instance.delete()
 
 
 # --- Particles -------------------------------------------------------------------------------
@@ -80,7 +65,7 @@ def ensure_compositions_fit(particle: PromptParticle, content: str) -> None:
 def particle_create(*, organization_id: str | None, actor: str, data: dict[str, Any]) -> PromptParticle:
     """An organization's particle; with `organization_id=None`, a global one (staff, seeding)."""
     particle = PromptParticle(organization_id=organization_id, is_system=organization_id is None, **data)
-    _save(particle, actor)
+    save_with_actor(particle, actor=actor)
     return particle
 
 
@@ -93,7 +78,7 @@ def particle_update(
         ensure_compositions_fit(particle, data["content"])
     for field, value in data.items():
         setattr(particle, field, value)
-    _save(particle, actor, change_reason)
+    save_with_actor(particle, actor=actor, change_reason=change_reason)
     return particle
 
 
@@ -106,7 +91,7 @@ def particle_delete(*, particle: PromptParticle, actor: str) -> None:
             "remove it from them before deleting it.",
             references=[reference_of(composition) for composition in compositions],
         )
-    _delete(particle, actor)
+    delete_with_actor(particle, actor=actor)
 
 
 # --- Compositions ----------------------------------------------------------------------------
@@ -206,7 +191,7 @@ def composition_create(*, organization_id: str | None, actor: str, data: dict[st
     particles = resolve_particles(organization_id=organization_id, particle_ids=data.pop("particle_ids"))
     composition = PromptComposition(organization_id=organization_id, is_system=organization_id is None, **data)
     composition._history_particle_ids = [particle.pk for particle in particles]
-    _save(composition, actor)
+    save_with_actor(composition, actor=actor)
     _set_particles(composition, particles)
     return _reloaded(composition)
 
@@ -227,22 +212,25 @@ def composition_update(
         composition._history_particle_ids = [particle.pk for particle in particles]
     else:
         composition._history_particle_ids = _current_particle_ids(composition)
-    _save(composition, actor, change_reason)
+    save_with_actor(composition, actor=actor, change_reason=change_reason)
     return _reloaded(composition)
 
 
 @transaction.atomic
 def composition_delete(*, composition: PromptComposition, actor: str) -> None:
+    """Delete a composition nothing uses; what still refers to it (PROTECT) makes it a Conflict."""
     _lock(composition)
-    used_by = list(composition.models.order_by("name", "id"))
-    if used_by:
-        raise Conflict(
-            f"This composition is the system prompt of {_uses_summary(len(used_by), 'model')}; "
-            "assign them another prompt before deleting it.",
-            references=[reference_of(model) for model in used_by],
-        )
     composition._history_particle_ids = _current_particle_ids(composition)
-    _delete(composition, actor)
+    try:
+        with transaction.atomic():
+            delete_with_actor(composition, actor=actor)
+    except ProtectedError as exc:
+        users = sorted(exc.protected_objects, key=lambda obj: (str(obj), str(obj.pk)))
+        raise Conflict(
+            f"This composition is the system prompt of {_uses_summary(len(users), 'model')}; "
+            "assign them another prompt before deleting it.",
+            references=[reference_of(obj) for obj in users],
+        ) from exc
 
 
 # --- Restoring versions ------------------------------------------------------------------------
@@ -274,59 +262,3 @@ def composition_restore(*, composition: PromptComposition, record: Any, actor: s
     data = {field: getattr(record, field) for field in COMPOSITION_FIELDS}
     data["particle_ids"] = particle_ids
     return composition_update(composition=composition, actor=actor, data=data, change_reason=_restore_reason(record))
-
-
-# --- A model's system prompt -------------------------------------------------------------------
-
-
-def _prompt_values(record: Any) -> tuple:
-    return tuple(getattr(record, field) for field in MODEL_PROMPT_FIELDS)
-
-
-def model_prompt_versions(model: AIModel) -> list:
-    """The versions of a model's system prompt (`systemPromptOverride`, `systemPromptCompositionId`),
-    newest first, each historical row with `version_number` (1 = the first, chronological).
-
-    A model's history records every change to any of its fields; a prompt version is the first
-    row and each row where the prompt fields changed (or were restored).
-    """
-    versions = []
-    previous = None
-    for record in model.history.order_by("history_date", "history_id"):
-        values = _prompt_values(record)
-        restored = (record.history_change_reason or "").startswith(MODEL_PROMPT_RESTORE_REASON.split("{")[0])
-        if previous is None or values != previous or restored:
-            versions.append(record)
-        previous = values
-    for number, record in enumerate(versions, start=1):
-        record.version_number = number
-    return versions[::-1]
-
-
-def model_prompt_version(model: AIModel, number: int) -> Any | None:
-    return next((record for record in model_prompt_versions(model) if record.version_number == number), None)
-
-
-@transaction.atomic
-def model_prompt_restore(model: AIModel, n: int, actor: str) -> AIModel:
-    """Bring version `n` of the model's system prompt fields back, as a new version.
-
-    Only the prompt fields change. Raises `rest_framework.exceptions.NotFound` for an unknown
-    version and `Conflict` (409) when the version's composition has since been deleted.
-    """
-    from rest_framework.exceptions import NotFound
-
-    record = model_prompt_version(model, n)
-    if record is None:
-        raise NotFound(f"The model has no system prompt version {n}.")
-    composition_id = record.system_prompt_composition_id
-    if composition_id is not None and not PromptComposition.objects.filter(pk=composition_id).exists():
-        raise Conflict(
-            f"Version {n} cannot be restored: its prompt composition ({composition_id}) has since been deleted."
-        )
-    model.system_prompt_override = record.system_prompt_override
-    model.system_prompt_composition_id = composition_id
-    model._history_actor = actor
-    model._change_reason = MODEL_PROMPT_RESTORE_REASON.format(number=n)
-    model.save(update_fields=[*MODEL_PROMPT_FIELDS, "updated_at"])
-    return model

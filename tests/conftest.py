@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from config import devkeys, jwks
+from core import devkeys, jwks
 
 TEST_KID = "test-key-1"
 
@@ -202,7 +202,7 @@ def redis_cache(settings: Any) -> Iterator[None]:
         pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_LOCATION,
             "KEY_PREFIX": REDIS_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -29,7 +29,7 @@ from django.db import close_old_connections
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.engine.errors import is_inconsistent_replay
 
-from config.idempotency import MAX_KEY_LENGTH
+from core.idempotency import MAX_KEY_LENGTH
 from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db(transaction=True)]

@@ -12,12 +12,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import ValidatedModelSerializer
+from core.api.versions import VersionSerializer
+from core.serializers import ValidatedModelSerializer
 from models_registry import limits
-from models_registry.models import INHERITED_ALWAYS, INHERITED_WHEN_EMPTY, AIModel, inherited_field_names
+from models_registry.models import (
+    INHERITED_ALWAYS,
+    INHERITED_WHEN_EMPTY,
+    AIModel,
+    SystemPromptSource,
+    inherited_field_names,
+)
 from prompts.models import PromptComposition
-from prompts.rendering import SOURCE_COMPOSITION, SOURCE_NONE, SOURCE_OVERRIDE, resolve_system_prompt
-from prompts.selectors import visible_to
 
 # The wire name of every model field that can be inherited (for `inheritedFields`).
 WIRE_NAMES = {
@@ -236,8 +241,8 @@ def usability(obj: AIModel) -> tuple[bool, str | None]:
 
 def represent_resolved(obj: AIModel) -> dict[str, Any]:
     body = represent_model(obj)
-    text, source = resolve_system_prompt(obj)
-    body["systemPrompt"] = text if source != SOURCE_NONE else None
+    text, source = obj.system_prompt()
+    body["systemPrompt"] = text if source != SystemPromptSource.NONE else None
     body["systemPromptSource"] = source
     body["isUsable"], body["unusableReason"] = usability(obj)
     return body
@@ -252,7 +257,7 @@ class ResolvedAIModelSerializer(AIModelSerializer):
         help_text="The final system prompt: the override if set, else the composition's rendered text, else null.",
     )
     systemPromptSource = serializers.ChoiceField(
-        choices=[SOURCE_OVERRIDE, SOURCE_COMPOSITION, SOURCE_NONE],
+        choices=SystemPromptSource.values,
         read_only=True,
         help_text="Where systemPrompt came from.",
     )
@@ -292,8 +297,8 @@ class SystemModelField(serializers.PrimaryKeyRelatedField):
 
 
 @extend_schema_field(OpenApiTypes.UUID)
-class VisibleCompositionField(serializers.PrimaryKeyRelatedField):
-    """`systemPromptCompositionId`: a composition of the organization's own, or a global one."""
+class CompositionField(serializers.PrimaryKeyRelatedField):
+    """`systemPromptCompositionId`, by UUID; `AIModel.clean()` checks the organization may use it."""
 
     default_error_messages = {
         "does_not_exist": "No prompt composition with id {pk_value} is visible to your organization.",
@@ -302,9 +307,6 @@ class VisibleCompositionField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, **kwargs):
         super().__init__(queryset=PromptComposition.objects.all(), pk_field=serializers.UUIDField(), **kwargs)
-
-    def get_queryset(self):
-        return PromptComposition.objects.filter(visible_to(self.context["organization_id"]))
 
 
 USER_MODEL_WRITABLE_FIELDS = [
@@ -327,7 +329,7 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
     name = serializers.CharField(
         min_length=limits.NAME_MIN_LENGTH, max_length=limits.NAME_MAX_LENGTH, help_text=REQUEST_HELP["name"]
     )
-    systemPromptCompositionId = VisibleCompositionField(
+    systemPromptCompositionId = CompositionField(
         source="system_prompt_composition",
         required=False,
         allow_null=True,
@@ -365,19 +367,20 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
     def extra_instance_attrs(self) -> dict[str, Any]:
         return {"organization_id": self.context["organization_id"], "is_system": False}
 
-    def unique_errors(self, instance: AIModel) -> dict[str, list[str]]:
-        taken = (
-            AIModel.objects.filter(
-                is_system=False, organization_id=instance.organization_id, name__iexact=instance.name
-            )
-            .exclude(pk=instance.pk)
-            .exists()
-        )
-        return {"name": ["A model with this name already exists in your organization."]} if taken else {}
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:
             parent = attrs["parent"]
             attrs.setdefault("context_window", parent.context_window)
             attrs.setdefault("supports_streaming", parent.supports_streaming)
         return super().validate(attrs)
+
+
+class ModelPromptSnapshotSerializer(serializers.Serializer):
+    systemPromptOverride = serializers.CharField(source="system_prompt_override")
+    systemPromptCompositionId = serializers.UUIDField(source="system_prompt_composition_id", allow_null=True)
+
+
+class ModelPromptVersionSerializer(VersionSerializer):
+    """A version of a model's system prompt fields (for `GET /v1/models/{id}/versions`)."""
+
+    snapshot = ModelPromptSnapshotSerializer(source="*", help_text="The model's system prompt fields at this version.")

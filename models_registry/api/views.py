@@ -1,28 +1,26 @@
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import TenantScopedViewSet
-from config.openapi import crud_schema
-from config.schema_errors import error_responses
+from core.api.versions import VersionedViewSetMixin, version_actions_schema
+from core.api.viewsets import ResourceViewSet
+from core.openapi import crud_schema
+from core.schema_errors import error_responses
 from models_registry import resolved_cache, selectors, services
 from models_registry.api import schema_docs
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
     ROW_COLUMNS,
     AIModelSerializer,
+    ModelPromptVersionSerializer,
     ResolvedAIModelSerializer,
     UserModelWriteSerializer,
+    represent_model,
     represent_row,
 )
 from models_registry.models import AIModel
-from prompts import services as prompt_services
-from prompts.api.serializers import ModelPromptVersionSerializer
-from prompts.api.versions import VersionedViewSetMixin, version_actions_schema
 
 TAGS = ["models"]
 
@@ -61,22 +59,14 @@ TAGS = ["models"]
         object_serializer=AIModelSerializer,
     ),
 )
-class AIModelViewSet(
-    VersionedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    TenantScopedViewSet,
-):
+class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     resource = "models"
     queryset = AIModel.objects.all()
     serializer_class = AIModelSerializer
-    filterset_class = AIModelFilter
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    read_only_global_message = "System models cannot be changed or deleted through the API."
+    write_serializer_class = UserModelWriteSerializer
     version_serializer_class = ModelPromptVersionSerializer
+    filterset_class = AIModelFilter
+    read_only_global_message = "System models cannot be changed or deleted through the API."
 
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.models_visible_to(organization_id)
@@ -85,64 +75,40 @@ class AIModelViewSet(
         return queryset
 
     def get_serializer_class(self):
-        if self.action in ("create", "partial_update"):
-            return UserModelWriteSerializer
         if self.action == "resolved":
             return ResolvedAIModelSerializer
-        return AIModelSerializer
-
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False) and self.request is not None:
-            context["organization_id"] = self.principal.organization_id
-        return context
+        return super().get_serializer_class()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset()).select_related(None)
         rows = self.paginate_queryset(queryset.values(*ROW_COLUMNS))
         return self.get_paginated_response([represent_row(row) for row in rows])
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        instance = self.get_object()
-        return self.respond_with(instance, AIModelSerializer(instance).data)
+    def represent(self, instance: AIModel) -> dict:
+        return represent_model(instance)
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = UserModelWriteSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        instance = services.user_model_create(
-            organization_id=self.principal.organization_id, data=serializer.validated_data
-        )
-        location = request.build_absolute_uri(f"/v1/models/{instance.pk}")
-        return self.respond_with(
-            instance, AIModelSerializer(instance).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+    def create_object(self, data: dict) -> AIModel:
+        return services.user_model_create(
+            organization_id=self.principal.organization_id, actor=self.principal.actor, data=data
         )
 
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        with transaction.atomic():
-            instance = self.get_object_for_update()
-            serializer = UserModelWriteSerializer(
-                instance, data=request.data, partial=True, context=self.get_serializer_context()
-            )
-            serializer.is_valid(raise_exception=True)
-            instance = services.user_model_update(instance=instance, data=serializer.validated_data)
-        return self.respond_with(instance, AIModelSerializer(instance).data)
+    def update_object(self, instance: AIModel, data: dict) -> AIModel:
+        return services.user_model_update(instance=instance, actor=self.principal.actor, data=data)
 
-    def destroy(self, request: Request, *args, **kwargs) -> Response:
-        with transaction.atomic():
-            services.user_model_delete(instance=self.get_object_for_update())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def delete_object(self, instance: AIModel) -> None:
+        services.user_model_delete(instance=instance, actor=self.principal.actor)
 
     def get_versions(self, instance: AIModel) -> list:
-        return prompt_services.model_prompt_versions(instance)
+        return selectors.model_prompt_versions(instance)
 
     def get_version(self, instance: AIModel, number: int):
-        return prompt_services.model_prompt_version(instance, number)
+        return selectors.model_prompt_version(instance, number)
 
     def restore_version(self, instance: AIModel, record) -> AIModel:
-        return prompt_services.model_prompt_restore(instance, record.version_number, self.principal.actor)
+        return services.model_prompt_restore(model=instance, record=record, actor=self.principal.actor)
 
     def prefetch_cache_keys(self) -> tuple[str, ...]:
-        """Read by the rate limiter's round trip to the cache (config.throttling)."""
+        """Read by the rate limiter's round trip to the cache (core.throttling)."""
         if self.action == "resolved" and resolved_cache.enabled():
             return resolved_cache.keys(self.principal.organization_id, self.kwargs["pk"])
         return ()

@@ -1,6 +1,6 @@
 import django_filters
 
-from config.filters import StrictBooleanFilter, StrictFilterSet
+from core.filters import StrictBooleanFilter, StrictFilterSet
 from prompts.models import ParticleKind, PromptComposition, PromptParticle
 
 ORDERING_FIELDS = (("name", "name"), ("created_at", "createdAt"), ("updated_at", "updatedAt"))

@@ -9,8 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from config.history import CHANGE_TYPES
-from config.serializers import StrictFieldsMixin, ValidatedModelSerializer
+from core.api.versions import VersionSerializer
+from core.serializers import StrictFieldsMixin, ValidatedModelSerializer
 from prompts import limits, services
 from prompts.models import PromptComposition, PromptParticle
 from prompts.rendering import render_composition
@@ -157,31 +157,6 @@ class PromptPreviewSerializer(serializers.Serializer):
 # --- Versions -------------------------------------------------------------------------------
 
 
-class ChangeTypeField(serializers.ChoiceField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=list(CHANGE_TYPES.values()), **kwargs)
-
-    def to_representation(self, value: str) -> str:
-        return CHANGE_TYPES.get(value, value)
-
-
-class VersionSerializer(serializers.Serializer):
-    """One version of an object: a historical row and its number."""
-
-    number = serializers.IntegerField(
-        source="version_number", help_text="1 for the first version, counting up in chronological order."
-    )
-    actor = serializers.CharField(
-        source="history_actor",
-        help_text='Who made the change: "member:<member id>", "m2m:<client id>", "staff:<username>" or "system:<job>".',
-    )
-    createdAt = serializers.DateTimeField(source="history_date", help_text="When the change was made.")
-    changeType = ChangeTypeField(source="history_type", help_text="What the change was.")
-    changeReason = serializers.CharField(
-        source="history_change_reason", allow_null=True, help_text='Why, when known (e.g. "Restored version 2").'
-    )
-
-
 class PromptParticleSnapshotSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PromptParticle._meta.get_field("kind").choices)
     name = serializers.CharField()
@@ -202,14 +177,3 @@ class PromptCompositionVersionSerializer(VersionSerializer):
     snapshot = PromptCompositionSnapshotSerializer(
         source="*", help_text="The composition's fields and particle order at this version."
     )
-
-
-class ModelPromptSnapshotSerializer(serializers.Serializer):
-    systemPromptOverride = serializers.CharField(source="system_prompt_override")
-    systemPromptCompositionId = serializers.UUIDField(source="system_prompt_composition_id", allow_null=True)
-
-
-class ModelPromptVersionSerializer(VersionSerializer):
-    """A version of a model's system prompt fields (for `GET /v1/models/{id}/versions`)."""
-
-    snapshot = ModelPromptSnapshotSerializer(source="*", help_text="The model's system prompt fields at this version.")

@@ -1,18 +1,16 @@
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
-from config.api import TenantScopedViewSet
-from config.openapi import IDEMPOTENCY_KEY, crud_schema
-from config.permissions import ReadAccessPermission
-from config.schema_errors import error_responses
+from core.api.versions import VersionedViewSetMixin, version_actions_schema
+from core.api.viewsets import ResourceViewSet
+from core.openapi import IDEMPOTENCY_KEY, crud_schema
+from core.permissions import ReadAccessPermission
+from core.schema_errors import error_responses
 from prompts import selectors, services
 from prompts.api import schema_docs
 from prompts.api.filters import PromptCompositionFilter, PromptParticleFilter
@@ -24,71 +22,11 @@ from prompts.api.serializers import (
     PromptPreviewRequestSerializer,
     PromptPreviewSerializer,
 )
-from prompts.api.versions import (
-    VersionedViewSetMixin,
-    django_validation_errors_as_api,
-    version_actions_schema,
-    wire_names,
-)
 from prompts.models import PromptComposition, PromptParticle
 from prompts.rendering import render_particles
 
 PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
-
-
-class _PromptViewSet(VersionedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
-    """Create, change and delete through the app's services; everything else is the base's."""
-
-    resource = "prompts"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    detail_route_name = ""
-
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False) and self.request is not None:
-            context["organization_id"] = self.principal.organization_id
-        return context
-
-    def _service(self):
-        return django_validation_errors_as_api(wire_names(self.serializer_class))
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()
-        return self.respond_with(instance, self.get_serializer(instance).data)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        with self._service():
-            instance = self.perform_create_service(serializer.validated_data)
-        location = reverse(self.detail_route_name, kwargs={"pk": instance.pk}, request=request)
-        return self.respond_with(
-            instance, self.get_serializer(instance).data, status=status.HTTP_201_CREATED, headers={"Location": location}
-        )
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            instance = self.get_object_for_update()
-            serializer = self.get_serializer(instance, data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            with self._service():
-                instance = self.perform_update_service(instance, serializer.validated_data)
-        return self.respond_with(instance, self.get_serializer(instance).data)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            self.perform_delete_service(self.get_object_for_update())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def perform_create_service(self, data: dict) -> Any:
-        raise NotImplementedError
-
-    def perform_update_service(self, instance: Any, data: dict) -> Any:
-        raise NotImplementedError
-
-    def perform_delete_service(self, instance: Any) -> None:
-        raise NotImplementedError
 
 
 @extend_schema_view(
@@ -126,26 +64,26 @@ class _PromptViewSet(VersionedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         object_serializer=PromptParticleSerializer,
     ),
 )
-class PromptParticleViewSet(_PromptViewSet):
+class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
+    resource = "prompts"
     queryset = PromptParticle.objects.all()
     serializer_class = PromptParticleSerializer
     version_serializer_class = PromptParticleVersionSerializer
     filterset_class = PromptParticleFilter
     read_only_global_message = "Global prompt particles cannot be changed or deleted through the API."
-    detail_route_name = "prompt-particles-detail"
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
         return selectors.particles_visible_to(organization_id)
 
-    def perform_create_service(self, data: dict) -> PromptParticle:
+    def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
             organization_id=self.principal.organization_id, actor=self.principal.actor, data=data
         )
 
-    def perform_update_service(self, instance: PromptParticle, data: dict) -> PromptParticle:
+    def update_object(self, instance: PromptParticle, data: dict) -> PromptParticle:
         return services.particle_update(particle=instance, actor=self.principal.actor, data=data)
 
-    def perform_delete_service(self, instance: PromptParticle) -> None:
+    def delete_object(self, instance: PromptParticle) -> None:
         services.particle_delete(particle=instance, actor=self.principal.actor)
 
     def restore_version(self, instance: PromptParticle, record: Any) -> PromptParticle:
@@ -189,13 +127,13 @@ class PromptParticleViewSet(_PromptViewSet):
         object_serializer=PromptCompositionSerializer,
     ),
 )
-class PromptCompositionViewSet(_PromptViewSet):
+class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
+    resource = "prompts"
     queryset = PromptComposition.objects.all()
     serializer_class = PromptCompositionSerializer
     version_serializer_class = PromptCompositionVersionSerializer
     filterset_class = PromptCompositionFilter
     read_only_global_message = "Global prompt compositions cannot be changed or deleted through the API."
-    detail_route_name = "prompt-compositions-detail"
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
         return selectors.compositions_visible_to(organization_id)
@@ -205,15 +143,15 @@ class PromptCompositionViewSet(_PromptViewSet):
             return PromptPreviewRequestSerializer
         return super().get_serializer_class()
 
-    def perform_create_service(self, data: dict) -> PromptComposition:
+    def create_object(self, data: dict) -> PromptComposition:
         return services.composition_create(
             organization_id=self.principal.organization_id, actor=self.principal.actor, data=data
         )
 
-    def perform_update_service(self, instance: PromptComposition, data: dict) -> PromptComposition:
+    def update_object(self, instance: PromptComposition, data: dict) -> PromptComposition:
         return services.composition_update(composition=instance, actor=self.principal.actor, data=data)
 
-    def perform_delete_service(self, instance: PromptComposition) -> None:
+    def delete_object(self, instance: PromptComposition) -> None:
         services.composition_delete(composition=instance, actor=self.principal.actor)
 
     def restore_version(self, instance: PromptComposition, record: Any) -> PromptComposition:

@@ -681,20 +681,20 @@ def test_particle_content_must_keep_its_compositions_within_the_limit(staff_clie
 
 @pytest.mark.django_db
 def test_audit_trail_is_listed_read_only_in_the_admin(staff_client, make_system_model):
-    from models_registry.models import AuditEvent
+    from core.models import AuditEvent
 
     system = make_system_model(name="Audited Base")
     AuditEvent.objects.filter(object_id=system.pk).update(actor="staff:auditor")
 
-    changelist = staff_client.get("/admin/models_registry/auditevent/")
+    changelist = staff_client.get("/admin/core/auditevent/")
     event = AuditEvent.objects.get(object_id=system.pk)
-    detail = staff_client.get(f"/admin/models_registry/auditevent/{event.pk}/change/")
+    detail = staff_client.get(f"/admin/core/auditevent/{event.pk}/change/")
 
     assert changelist.status_code == 200
     assert "Audited Base" in changelist.content.decode()
     assert "staff:auditor" in changelist.content.decode()
     assert detail.status_code == 200
-    assert staff_client.get("/admin/models_registry/auditevent/add/").status_code == 403
+    assert staff_client.get("/admin/core/auditevent/add/").status_code == 403
 
 
 def _form_of(system: AIModel, **overrides) -> dict:

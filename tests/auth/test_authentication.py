@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from config import devkeys, jwks
-from config.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM, Principal
+from core import devkeys, jwks
+from core.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM, Principal
 from tests.conftest import MakeToken, SigningKey
 
 pytestmark = pytest.mark.urls("tests.auth.urls")

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from config import devkeys, jwks
-from config.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM, Principal, StytchJWTAuthentication
+from core import devkeys, jwks
+from core.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM, Principal, StytchJWTAuthentication
 
 
 @pytest.fixture

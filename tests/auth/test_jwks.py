@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from config import devkeys, jwks
+from core import devkeys, jwks
 from tests.conftest import MakeToken, SigningKey
 
 URL = "/probe/models"

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
-from config.authentication import Principal
-from config.permissions import ResourcePermission
+from core.authentication import Principal
+from core.permissions import ResourcePermission
 from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.urls("tests.auth.urls")

@@ -1,6 +1,5 @@
 from drf_spectacular.generators import SchemaGenerator
 
-import config.schema  # noqa: F401
 from tests.auth import urls
 
 

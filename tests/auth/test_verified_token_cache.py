@@ -8,8 +8,8 @@ import jwt
 import pytest
 from rest_framework.exceptions import AuthenticationFailed
 
-from config import authentication, devkeys, jwks
-from config.authentication import VerifiedTokenCache, verify_token
+from core import authentication, devkeys, jwks
+from core.authentication import VerifiedTokenCache, verify_token
 from tests.conftest import MakeToken, SigningKey
 
 

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.authentication import Principal
+from core.authentication import Principal
 
 
 def describe(request: Request) -> dict[str, Any]:

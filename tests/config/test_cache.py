@@ -1,10 +1,10 @@
-"""config.cache.RedisCache: Django's Redis backend, reusing one Redis client per pool."""
+"""core.cache.RedisCache: Django's Redis backend, reusing one Redis client per pool."""
 
 from collections.abc import Iterator
 
 import pytest
 
-from config.cache import RedisCache
+from core.cache import RedisCache
 from tests.conftest import REDIS_LOCATION, redis_answers
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from models_registry.models import AIModel, AuditEvent
+from core.models import AuditEvent
+from models_registry.models import AIModel
 from tests.hardening.conftest import AUDIT_URL, COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, model_body
 
 pytestmark = pytest.mark.django_db

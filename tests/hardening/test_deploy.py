@@ -144,7 +144,7 @@ def test_readyz_is_503_naming_the_cache_when_it_raises() -> None:
     broken.set.side_effect = ConnectionError("redis: connection refused")
     broken.get.side_effect = ConnectionError("redis: connection refused")
 
-    with mock.patch("config.health.cache", broken):
+    with mock.patch("core.health.cache", broken):
         response = Client().get("/readyz")
 
     assert response.status_code == 503
@@ -156,7 +156,7 @@ def test_readyz_is_503_when_the_cache_loses_what_it_was_given() -> None:
     forgetful = mock.Mock()
     forgetful.get.return_value = None
 
-    with mock.patch("config.health.cache", forgetful):
+    with mock.patch("core.health.cache", forgetful):
         response = Client().get("/readyz")
 
     assert response.status_code == 503

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from models_registry.models import AIModel, AuditEvent
+from core.models import AuditEvent
+from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptParticle
 from tests.hardening.conftest import (
     COMPOSITIONS_URL,

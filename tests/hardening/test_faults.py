@@ -11,8 +11,9 @@ import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from rest_framework.test import APIClient
 
-from config import jwks
-from models_registry.models import AIModel, AuditEvent, IdempotencyRecord
+from core import jwks
+from core.models import AuditEvent, IdempotencyRecord
+from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
 from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
 

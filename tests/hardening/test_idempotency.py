@@ -13,8 +13,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent, IdempotencyRecord
 from models_registry import services as model_services
-from models_registry.models import AIModel, AuditEvent, IdempotencyRecord
+from models_registry.models import AIModel
 from prompts import services as prompt_services
 from prompts.models import PromptParticle
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
@@ -237,7 +238,7 @@ def test_a_retry_while_the_first_is_still_running_is_409(admin_client: APIClient
 def test_a_claim_abandoned_by_a_killed_worker_does_not_block_the_key_for_a_day(
     admin_client: APIClient, system_model: AIModel
 ) -> None:
-    """config/idempotency.py promises "A 5xx or a crash releases the key so the client can retry".
+    """core/idempotency.py promises "A 5xx or a crash releases the key so the client can retry".
 
     A worker killed mid-request (gunicorn kills a request stuck for 30 s, an OOM kill, a deploy)
     never reaches `complete()`, so its claim stays "in progress". Ten minutes later no request

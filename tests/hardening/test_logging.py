@@ -16,7 +16,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from config.logging import JSONFormatter, redact
+from core.logging import JSONFormatter, redact
 from models_registry import services as model_services
 from models_registry.models import AIModel
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body

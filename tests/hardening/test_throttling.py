@@ -17,8 +17,9 @@ from django.core.cache import cache, caches
 from django.db import connection
 from rest_framework.test import APIClient
 
-from config.throttling import increment_counters
-from models_registry.models import AIModel, AuditEvent, IdempotencyRecord
+from core.models import AuditEvent, IdempotencyRecord
+from core.throttling import increment_counters
+from models_registry.models import AIModel
 from tests.conftest import REDIS_LOCATION, REDIS_PREFIX, counting_redis_round_trips
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
 

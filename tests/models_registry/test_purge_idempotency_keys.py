@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from models_registry.models import IdempotencyRecord
+from core.models import IdempotencyRecord
 
 
 def record(key: str, expires_in: timedelta) -> IdempotencyRecord:

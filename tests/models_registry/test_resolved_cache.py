@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on 
 @pytest.fixture(autouse=True, params=["local-memory", "redis-with-rate-limits"])
 def cache_on(request: pytest.FixtureRequest, settings: Any) -> str:
     """Every test runs twice: on the local-memory cache with no rate limits, and on Redis with
-    rate limits, where the limiter's round trip also reads the entry (config.throttling)."""
+    rate limits, where the limiter's round trip also reads the entry (core.throttling)."""
     settings.RESOLVED_CACHE_SECONDS = 300
     settings.THROTTLE_RATES = {}
     if request.param == "local-memory":  # even where the suite runs with REDIS_URL

@@ -8,7 +8,7 @@ import pytest
 
 from prompts import limits
 from prompts.models import PromptComposition, PromptCompositionParticle
-from prompts.rendering import render_composition, resolve_system_prompt
+from prompts.rendering import render_composition
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +294,7 @@ def test_editing_a_particle_changes_every_rendered_prompt(admin_client, three, m
     assert admin_client.get(detail(second.pk)).json()["renderedPrompt"] == "NEW TONE\n\nGUARD"
     model.refresh_from_db()
     assert render_composition(model.system_prompt_composition) == "NEW TONE\n\nGUARD"
-    assert resolve_system_prompt(model) == ("NEW TONE\n\nGUARD", "composition")
+    assert model.system_prompt() == ("NEW TONE\n\nGUARD", "composition")
 
 
 # --- Visibility and permissions --------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from config.errors import Conflict
+from core.exceptions import Conflict
+from models_registry import selectors as model_selectors
+from models_registry import services as model_services
 from models_registry.models import AIModel, UserModel
 from prompts import services
 from prompts.models import PromptComposition, PromptParticle
-from prompts.rendering import resolve_system_prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -264,7 +265,7 @@ def test_model_prompt_versions_follow_the_prompt_fields(make_composition, make_u
     model._history_actor = ADMIN_ACTOR
     model.save()
 
-    versions = services.model_prompt_versions(model)
+    versions = model_selectors.model_prompt_versions(model)
 
     assert [record.version_number for record in versions] == [2, 1]
     assert versions[0].system_prompt_composition_id == composition.pk
@@ -279,23 +280,27 @@ def test_model_prompt_restore(make_composition, make_user_model):
     model.system_prompt_composition = None
     model.save()
 
-    restored = services.model_prompt_restore(model, 1, M2M_ACTOR)
+    restored = model_services.model_prompt_restore(
+        model=model, record=model_selectors.model_prompt_version(model, 1), actor=M2M_ACTOR
+    )
 
     restored.refresh_from_db()
     assert (restored.system_prompt_override, restored.system_prompt_composition_id) == ("", composition.pk)
-    versions = services.model_prompt_versions(restored)
+    versions = model_selectors.model_prompt_versions(restored)
     assert versions[0].version_number == 3
     assert versions[0].history_actor == M2M_ACTOR
     assert versions[0].history_change_reason == "Restored system prompt version 1"
-    assert resolve_system_prompt(restored)[1] == "composition"
+    assert restored.system_prompt()[1] == "composition"
 
 
 def test_restoring_the_current_model_prompt_still_adds_a_version(make_user_model):
     model = make_user_model(system_prompt_override="Same")
 
-    services.model_prompt_restore(model, 1, ADMIN_ACTOR)
+    model_services.model_prompt_restore(
+        model=model, record=model_selectors.model_prompt_version(model, 1), actor=ADMIN_ACTOR
+    )
 
-    assert [record.version_number for record in services.model_prompt_versions(model)] == [2, 1]
+    assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
 
 
 def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_client, make_composition, make_user_model):
@@ -306,19 +311,18 @@ def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_clien
     assert admin_client.delete(f"{COMPOSITIONS}/{composition.pk}").status_code == 204
 
     with pytest.raises(Conflict):
-        services.model_prompt_restore(model, 1, ADMIN_ACTOR)
+        model_services.model_prompt_restore(
+            model=model, record=model_selectors.model_prompt_version(model, 1), actor=ADMIN_ACTOR
+        )
 
     model.refresh_from_db()
     assert model.system_prompt_composition_id is None
 
 
 def test_model_prompt_restore_of_an_unknown_version(make_user_model):
-    from rest_framework.exceptions import NotFound
-
     model = make_user_model()
 
-    with pytest.raises(NotFound):
-        services.model_prompt_restore(model, 5, ADMIN_ACTOR)
+    assert model_selectors.model_prompt_version(model, 5) is None
 
 
 def test_proxy_model_writes_are_recorded(system_model):
@@ -329,7 +333,7 @@ def test_proxy_model_writes_are_recorded(system_model):
     model.save()
 
     assert AIModel.history.filter(id=model.pk).count() == 2
-    assert [record.version_number for record in services.model_prompt_versions(model)] == [2, 1]
+    assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
 
 
 def test_the_composition_of_a_deleted_version_is_not_needed_to_read_versions(make_composition):

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from models_registry.seeding import DEFAULT_CATALOG_PATH, CatalogError, load_catalog, seed_system_models
-from prompts.seeding import seed_global_prompts
+from prompts.seeding import seed_global_prompts, summary
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         "is written; one bad entry writes nothing. Running it twice changes nothing the second time. "
         "System models in the database that the file does not list are left alone (never deleted or "
         "disabled). The global prompt particles and compositions (prompts/fixtures/global_prompts.json) "
-        "are seeded in the same transaction."
+        "are seeded in the same transaction (as seed_global_prompts does on its own)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -54,5 +54,4 @@ class Command(BaseCommand):
             for line in result.changes:
                 self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(result.summary()))
-        prompts_summary = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in prompt_counts.items())
-        self.stdout.write(self.style.SUCCESS(f"global prompts: {prompts_summary}"))
+        self.stdout.write(self.style.SUCCESS(summary(prompt_counts)))

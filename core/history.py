@@ -27,10 +27,10 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from config.authentication import Principal
+from core.authentication import Principal
+from core.limits import ACTOR_MAX_LENGTH
 
 CHANGE_TYPES = {"+": "created", "~": "updated", "-": "deleted"}
-ACTOR_MAX_LENGTH = 255
 
 
 class HistoricalActorBase(models.Model):
@@ -112,13 +112,28 @@ class ActorHistoricalRecords(HistoricalRecords):
         super().finalize(sender, **kwargs)
 
 
-@receiver(pre_create_historical_record, dispatch_uid="config.history.fill_history_actor")
+@receiver(pre_create_historical_record, dispatch_uid="core.history.fill_history_actor")
 def fill_history_actor(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:
     if not isinstance(history_instance, HistoricalActorBase):
         return
     actor = getattr(instance, "_history_actor", "") or current_actor() or actor_of(history_instance.history_user)
     history_instance.history_actor = actor[:ACTOR_MAX_LENGTH]
     history_instance.fill_snapshot(instance)
+
+
+def save_with_actor(
+    instance: models.Model, *, actor: str, change_reason: str | None = None, **save_kwargs: Any
+) -> None:
+    """Save, recording `actor` (and why, when given) on the version simple-history keeps."""
+    instance._history_actor = actor
+    instance._change_reason = change_reason
+    instance.save(**save_kwargs)
+
+
+def delete_with_actor(instance: models.Model, *, actor: str) -> None:
+    instance._history_actor = actor
+    instance._change_reason = None
+    instance.delete()
 
 
 def numbered_history(obj: models.Model) -> QuerySet:

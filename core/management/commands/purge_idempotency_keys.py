@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from models_registry.models import IdempotencyRecord
+from core.models import IdempotencyRecord
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 
-from config.errors import JSON_API_PREFIX
+from core.errors import JSON_API_PREFIX
 
 
 class BrowserOnly:

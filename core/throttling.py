@@ -19,8 +19,8 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
-from config.authentication import Principal
-from config.cache import RedisCache
+from core.authentication import Principal
+from core.cache import RedisCache
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from config.authentication import Principal
+from core.authentication import Principal
 
 if TYPE_CHECKING:
     from rest_framework.request import Request

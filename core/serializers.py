@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from core.db import validate_unique_constraints
+
 # The JSON type a field's value must have, by field class (the first match wins). DRF would
 # coerce `0` to "0" for a string, "12" or 12.0 to 12 for an integer and "yes" to true for a
 # boolean; the OpenAPI document promises a string, an integer and a boolean.
@@ -86,8 +88,8 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     CHECK constraints are not re-run here: each would cost a query, and the field validators
     and `clean()` already state the same rules (the database still enforces them). Unique
-    rules are checked by `unique_errors()`, a plain query each; the database constraint
-    still decides between two concurrent writers.
+    constraints are checked by the constraints themselves (`validate_unique_constraints`);
+    the database still decides between two concurrent writers.
     """
 
     def extra_instance_attrs(self) -> dict[str, Any]:
@@ -106,16 +108,10 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         resolved_relations = {name for name in attrs if model._meta.get_field(name).is_relation}
         try:
             instance.full_clean(exclude=resolved_relations, validate_unique=False, validate_constraints=False)
+            validate_unique_constraints(instance)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._to_api_errors(exc)) from exc
-        errors = self.unique_errors(instance)
-        if errors:
-            raise serializers.ValidationError(self._to_api_errors(DjangoValidationError(errors)))
         return attrs
-
-    def unique_errors(self, instance: Any) -> dict[str, list[str]]:
-        """{model field: [messages]} for unique rules the instance would break."""
-        return {}
 
     def _to_api_errors(self, exc: DjangoValidationError) -> dict[str, list[str]]:
         source_to_name = {field.source: name for name, field in self.fields.items()}

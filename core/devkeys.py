@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from config.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM
+from core.authentication import ORGANIZATION_CLAIM, SESSION_CLAIM
 
 DEV_KID = "dev-key-1"
 PRIVATE_KEY_FILENAME = "dev_private_key.pem"

@@ -6,7 +6,10 @@
   models, global particles) can be read by all and written by none through the API (403).
 - Lost updates: responses carry an `ETag`; PATCH and DELETE honour `If-Match` (412 on a
   mismatch) and lock the row while they check and write.
-- Retries: POST honours `Idempotency-Key` (config/idempotency.py).
+- Retries: POST honours `Idempotency-Key` (core/idempotency.py).
+- CRUD once (`ResourceViewSet`): list, retrieve, create, partial update and destroy, each
+  answered the same way; a resource declares its queryset rule, its serializers and the
+  service calls that write (`create_object`, `update_object`, `delete_object`).
 """
 
 import hashlib
@@ -15,18 +18,19 @@ import logging
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
 from django.db.models import Model, QuerySet
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
-from config import idempotency
-from config.authentication import Principal
-from config.errors import PreconditionFailed
+from core import idempotency
+from core.authentication import Principal
+from core.errors import PreconditionFailed
 
 logger = logging.getLogger("model_registry.api")
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def etag_of(obj: Model) -> str:
@@ -42,6 +46,12 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
 
     def visible_to(self, organization_id: str) -> QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define visible_to(organization_id).")
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False) and self.request is not None:
+            context["organization_id"] = self.principal.organization_id
+        return context
 
     @property
     def principal(self) -> Principal:
@@ -108,3 +118,58 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                 # The response stands; the unfinished claim is released by its timeout.
                 logger.warning("could not record the response of an idempotent request", exc_info=True)
         return response
+
+
+class ResourceViewSet(mixins.ListModelMixin, TenantScopedViewSet):
+    # List, read, create, change (PATCH) and delete one kind of tenant-scoped object.
+    # `serializer_class` answers; `write_serializer_class` (default: the same) validates create
+    # and PATCH bodies; the service calls live in `create_object`, `update_object` and
+    # `delete_object`. (A comment, not a docstring: drf-spectacular would show a docstring as the
+    # description of every operation that has none of its own.)
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    write_serializer_class: type | None = None
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update") and self.write_serializer_class is not None:
+            return self.write_serializer_class
+        return super().get_serializer_class()
+
+    def create_object(self, data: dict) -> Model:
+        raise NotImplementedError(f"{type(self).__name__} must define create_object(data).")
+
+    def update_object(self, instance: Model, data: dict) -> Model:
+        raise NotImplementedError(f"{type(self).__name__} must define update_object(instance, data).")
+
+    def delete_object(self, instance: Model) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define delete_object(instance).")
+
+    def represent(self, instance: Model) -> dict:
+        """The response body of one object."""
+        return self.serializer_class(instance, context=self.get_serializer_context()).data
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        return self.respond_with(instance, self.represent(instance))
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.create_object(serializer.validated_data)
+        location = reverse(f"{self.basename}-detail", kwargs={"pk": instance.pk}, request=request)
+        return self.respond_with(
+            instance, self.represent(instance), status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        with transaction.atomic():
+            instance = self.get_object_for_update()
+            serializer = self.get_serializer(instance, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            instance = self.update_object(instance, serializer.validated_data)
+        return self.respond_with(instance, self.represent(instance))
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        with transaction.atomic():
+            self.delete_object(self.get_object_for_update())
+        return Response(status=status.HTTP_204_NO_CONTENT)

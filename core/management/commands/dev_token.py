@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config import devkeys
+from core import devkeys
 
 
 class Command(BaseCommand):

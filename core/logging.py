@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from config.middleware import request_id_var
+from core.middleware import request_id_var
 
 # Extra attributes a log call may attach that are safe to print.
 SAFE_EXTRA = ("method", "path", "status", "duration_ms", "actor", "status_code", "organization_id")

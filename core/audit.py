@@ -1,9 +1,9 @@
 """The audit trail, derived from the version history.
 
-simple-history records every save and delete of an AI model, a particle and a composition
-with the actor (config/history.py). Each such record also becomes an AuditEvent: who did
-what to which object, when, which fields changed, in which request. Deriving it here
-means no write path (API, admin, shell) can forget it.
+simple-history records every save and delete of a tracked model with the actor
+(core/history.py); the apps name the models to audit with `track()`. Each such record
+also becomes an AuditEvent: who did what to which object, when, which fields changed, in
+which request. Deriving it here means no write path (API, admin, shell) can forget it.
 """
 
 from typing import Any
@@ -12,17 +12,18 @@ from django.db import models
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
-from config.history import CHANGE_TYPES
-from config.middleware import request_id_var
-from models_registry.models import AIModel, AuditEvent
-from prompts.models import PromptComposition, PromptParticle
+from core.history import CHANGE_TYPES
+from core.middleware import request_id_var
+from core.models import AuditEvent
 
-OBJECT_TYPES: dict[type[models.Model], str] = {
-    AIModel: "model",
-    PromptParticle: "prompt-particle",
-    PromptComposition: "prompt-composition",
-}
+# The audited models and the `objectType` their events carry; each app registers its own.
+OBJECT_TYPES: dict[type[models.Model], str] = {}
 NOT_CHANGES = {"id", "created_at", "updated_at"}
+
+
+def track(model: type[models.Model], *, object_type: str) -> None:
+    """Record an audit event for every version simple-history keeps of `model` (call from `ready()`)."""
+    OBJECT_TYPES[model] = object_type
 
 
 def wire_name(model: type[models.Model], field_name: str) -> str:
@@ -54,7 +55,7 @@ def changed_fields(model: type[models.Model], history_instance: Any, action: str
     return fields
 
 
-@receiver(post_create_historical_record, dispatch_uid="models_registry.audit.record_audit_event")
+@receiver(post_create_historical_record, dispatch_uid="core.audit.record_audit_event")
 def record_audit_event(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:
     model = instance._meta.concrete_model
     object_type = OBJECT_TYPES.get(model)

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.errors import API_PATH_PREFIXES, error_body
+from core.errors import API_PATH_PREFIXES, error_body
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("model_registry.access")

@@ -10,14 +10,19 @@ for the request as a whole); `references` on 409 conflicts (what still uses the 
 import logging
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
+
+from core.exceptions import Conflict, reference_of
 
 logger = logging.getLogger("model_registry.errors")
 
@@ -25,7 +30,9 @@ JSON_API_PREFIX = "/v1/"  # the JSON API; "/api/" holds its schema and docs
 API_PATH_PREFIXES = (JSON_API_PREFIX, "/api/")
 
 
-class Conflict(exceptions.APIException):
+class _Conflict409(exceptions.APIException):
+    """A `core.exceptions.Conflict` on its way to the error shape, `references` and all."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
@@ -59,6 +66,27 @@ def error_body(status_code: int, code: str, detail: str, **extra: Any) -> dict[s
     return body
 
 
+def wire_names(serializer_class: Any) -> dict[str, str]:
+    """{model field: wire name} of a serializer's fields (`particle_ids` -> `particleIds`)."""
+    if serializer_class is None:
+        return {}
+    return {field.source: name for name, field in serializer_class().fields.items() if field.source != "*"}
+
+
+def django_validation_detail(exc: DjangoValidationError, *, view: Any = None) -> dict[str, list[str]]:
+    """A service's Django `ValidationError` (keyed by model field) as the API's field errors,
+    keyed by the wire names of the view's serializer."""
+    if not hasattr(exc, "error_dict"):
+        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    serializer_class = view.get_serializer_class() if hasattr(view, "get_serializer_class") else None
+    names = wire_names(serializer_class)
+    errors: dict[str, list[str]] = {}
+    for key, messages in exc.message_dict.items():
+        name = api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else names.get(key, key)
+        errors.setdefault(name, []).extend(messages)
+    return errors
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error detail as {"field": [messages]}, nested fields joined with dots."""
     if isinstance(detail, dict):
@@ -85,16 +113,20 @@ def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
     return error_body(400, "invalid", detail, errors=errors)
 
 
-def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+def _as_api_exception(exc: Exception, view: Any = None) -> exceptions.APIException | None:
     if isinstance(exc, exceptions.APIException):
         return exc
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, Conflict):
+        return _Conflict409(exc.message, references=exc.references)
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(django_validation_detail(exc, view=view))
     if isinstance(exc, ProtectedError | RestrictedError):
         objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-        return Conflict(
+        return _Conflict409(
             "This object is still in use and cannot be deleted.",
             references=[reference_of(obj) for obj in list(objects)[:100]],
         )
@@ -104,13 +136,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     return None
 
 
-def reference_of(obj: Any) -> dict[str, str]:
-    """How a 409 names an object that still uses the one being deleted."""
-    return {"type": obj._meta.verbose_name, "id": str(obj.pk), "name": str(obj)}
-
-
 def exception_handler(exc: Exception, context: dict) -> Response:
-    api_exc = _as_api_exception(exc)
+    api_exc = _as_api_exception(exc, context.get("view"))
     if api_exc is None:
         if isinstance(exc, DatabaseError):
             logger.exception("database error")

@@ -6,12 +6,12 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from config.api import TenantScopedViewSet
-from config.authentication import Principal
-from config.filters import StrictFilterSet, UTCIsoDateTimeFilter
-from config.permissions import ResourcePermission
-from config.schema_errors import error_responses
-from models_registry.models import AuditEvent
+from core.api.viewsets import TenantScopedViewSet
+from core.authentication import Principal
+from core.filters import StrictFilterSet, UTCIsoDateTimeFilter
+from core.models import AuditEvent
+from core.permissions import ResourcePermission
+from core.schema_errors import error_responses
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -19,9 +19,11 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.authentication import Principal
-from config.errors import Conflict, UnprocessableEntity
-from config.renderers import ORJSONRenderer
+from core.authentication import Principal
+from core.errors import UnprocessableEntity
+from core.exceptions import Conflict
+from core.models import IdempotencyRecord
+from core.renderers import ORJSONRenderer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -51,8 +53,6 @@ def _fingerprint(request: Request) -> str:
 
 def claim(request: Request, principal: Principal) -> Claim | None:
     """Claim the request's key, or raise Replay / Conflict / UnprocessableEntity."""
-    from models_registry.models import IdempotencyRecord
-
     key = request.headers.get(HEADER)
     if key is None or request.method != "POST":
         return None
@@ -93,8 +93,6 @@ def claim(request: Request, principal: Principal) -> Claim | None:
 
 def complete(claimed: Claim, response: Response) -> None:
     """Store the response of a claimed request, or release the key after a server error."""
-    from models_registry.models import IdempotencyRecord
-
     records = IdempotencyRecord.objects.filter(pk=claimed.record_id)
     if response.status_code >= 500:
         records.delete()

@@ -7,8 +7,8 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from config.idempotency import MAX_KEY_LENGTH
-from config.schema_errors import error_responses
+from core.idempotency import MAX_KEY_LENGTH
+from core.schema_errors import error_responses
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -50,7 +50,7 @@ class StrictFieldsRequestSchema(OpenApiSerializerExtension):
     """Request bodies of `StrictFieldsMixin` serializers: an unknown field is a 400, so say
     `additionalProperties: false`."""
 
-    target_class = "config.serializers.StrictFieldsMixin"
+    target_class = "core.serializers.StrictFieldsMixin"
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):

@@ -1,6 +1,6 @@
 """Stytch B2B bearer tokens: session JWTs of members and M2M access tokens.
 
-Tokens are verified locally against the project's JWKS (``config.jwks``): RS256 only,
+Tokens are verified locally against the project's JWKS (``core.jwks``): RS256 only,
 the key chosen by ``kid``, audience and issuer pinned to the Stytch project.
 """
 
@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import jwt
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from config import jwks
+from core import jwks
 
 if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
     from rest_framework.request import Request
 
 SESSION_CLAIM = "https://stytch.com/session"
@@ -346,3 +348,22 @@ class StytchJWTAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="{self.www_authenticate_realm}"'
+
+
+class StytchBearerScheme(OpenApiAuthenticationExtension):
+    target_class = StytchJWTAuthentication
+    name = "StytchBearer"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "A Stytch B2B session JWT (members; reads for any member of the organization, "
+                "writes for the roles in STYTCH_WRITE_ROLES) or an M2M access token (clients; "
+                "scopes `read:<resource>`, `write:<resource>`, `read:*`, `write:*`). "
+                "Send it as `Authorization: Bearer <token>`. For local development, "
+                "`python manage.py dev_token` prints one."
+            ),
+        }

@@ -1,6 +1,6 @@
 """Numbered versions of an object, and restoring one, for any viewset of a history-tracked model.
 
-    class PromptParticleViewSet(VersionedViewSetMixin, ..., TenantScopedViewSet):
+    class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         version_serializer_class = PromptParticleVersionSerializer
 
         def restore_version(self, instance, record):
@@ -17,12 +17,9 @@ versions) overrides `get_versions` and `get_version` as well.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,32 +27,35 @@ from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from config.history import history_version, numbered_history
-from config.openapi import ETAG, IF_MATCH
-from config.schema_errors import error_responses
-
-
-@contextmanager
-def django_validation_errors_as_api(field_names: dict[str, str] | None = None) -> Iterator[None]:
-    """Turn a service's Django `ValidationError` into the API's 400, keys renamed to the wire names."""
-    field_names = field_names or {}
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages}) from exc
-        errors: dict[str, list[str]] = {}
-        for key, messages in exc.message_dict.items():
-            name = api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else field_names.get(key, key)
-            errors.setdefault(name, []).extend(messages)
-        raise serializers.ValidationError(errors) from exc
+from core.history import CHANGE_TYPES, history_version, numbered_history
+from core.openapi import ETAG, IF_MATCH
+from core.schema_errors import error_responses
 
 
-def wire_names(serializer_class: type[serializers.Serializer]) -> dict[str, str]:
-    """{model field: wire name} of a serializer's fields (`particle_ids` -> `particleIds`)."""
-    return {field.source: name for name, field in serializer_class().fields.items() if field.source != "*"}
+class ChangeTypeField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=list(CHANGE_TYPES.values()), **kwargs)
+
+    def to_representation(self, value: str) -> str:
+        return CHANGE_TYPES.get(value, value)
+
+
+class VersionSerializer(serializers.Serializer):
+    """One version of an object: a historical row and its number."""
+
+    number = serializers.IntegerField(
+        source="version_number", help_text="1 for the first version, counting up in chronological order."
+    )
+    actor = serializers.CharField(
+        source="history_actor",
+        help_text='Who made the change: "member:<member id>", "m2m:<client id>", "staff:<username>" or "system:<job>".',
+    )
+    createdAt = serializers.DateTimeField(source="history_date", help_text="When the change was made.")
+    changeType = ChangeTypeField(source="history_type", help_text="What the change was.")
+    changeReason = serializers.CharField(
+        source="history_change_reason", allow_null=True, help_text='Why, when known (e.g. "Restored version 2").'
+    )
 
 
 class VersionedViewSetMixin:
@@ -98,9 +98,8 @@ class VersionedViewSetMixin:
             record = self.get_version(instance, int(number))
             if record is None:
                 raise exceptions.NotFound(f"There is no version {int(number)} of this object.")
-            with django_validation_errors_as_api(wire_names(self.get_serializer_class())):
-                instance = self.restore_version(instance, record)
-        return self.respond_with(instance, self.get_serializer(instance).data)
+            instance = self.restore_version(instance, record)
+        return self.respond_with(instance, self.represent(instance))
 
 
 def version_actions_schema(

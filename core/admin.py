@@ -1,0 +1,108 @@
+"""Admin pieces every app uses, the site's branding, and the read-only audit trail."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.models import AuditEvent
+
+admin.site.site_header = "Model Registry"
+admin.site.site_title = "Model Registry admin"
+admin.site.index_title = "Curation"
+
+EMPTY = "—"
+
+
+def history_admin_base(model) -> type[admin.ModelAdmin]:
+    """SimpleHistoryAdmin (a "History" button listing the versions) once the model keeps history."""
+    if hasattr(model, "history") and hasattr(model._meta, "simple_history_manager_attribute"):
+        return SimpleHistoryAdmin
+    return admin.ModelAdmin
+
+
+def preformatted(text: str):
+    if not text:
+        return EMPTY
+    return format_html('<pre class="rendered-prompt" style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
+
+
+def admin_link(obj, label=None):
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label if label is not None else str(obj))
+
+
+def owner_label(obj) -> str:
+    return "global" if obj.is_system else f"organization {obj.organization_id}"
+
+
+class AddPageWithoutUsageMixin:
+    """A new object is used nowhere yet: its add page leaves out the read-only usage sections."""
+
+    sections_for_saved_objects = ("Where used",)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return [fieldset for fieldset in fieldsets if fieldset[0] not in self.sections_for_saved_objects]
+        return fieldsets
+
+
+def display_value(value):
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+class ErrorsOnHiddenFieldsForm(forms.ModelForm):
+    """`Model.clean()` may name a field this form does not show (a read-only one, say).
+
+    Django would raise ValueError for it; show it at the top of the form instead, labelled.
+    """
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            remapped: dict[str, list] = {}
+            for field, field_errors in errors.error_dict.items():
+                if field == NON_FIELD_ERRORS or field in self.fields:
+                    remapped.setdefault(field, []).extend(field_errors)
+                    continue
+                label = self._meta.model._meta.get_field(field).verbose_name.capitalize()
+                for error in field_errors:
+                    remapped.setdefault(NON_FIELD_ERRORS, []).extend(
+                        ValidationError(f"{label}: {message}") for message in error.messages
+                    )
+            errors = ValidationError(remapped)
+        super()._update_errors(errors)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: who created, changed or deleted what, and when."""
+
+    list_display = ("occurred_at", "organization_id", "actor", "action", "object_type", "object_repr", "changed")
+    list_filter = ("action", "object_type", "organization_id")
+    search_fields = ("actor", "object_repr", "=object_id", "=request_id")
+    date_hierarchy = "occurred_at"
+    ordering = ("-occurred_at", "-id")
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    @admin.display(description="changed fields")
+    def changed(self, obj: AuditEvent) -> str:
+        return ", ".join(obj.changed_fields) or EMPTY
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

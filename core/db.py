@@ -1,0 +1,108 @@
+"""Abstract base models, constraint helpers and the unique-constraint check shared by the apps."""
+
+import uuid
+from collections.abc import Iterable
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+
+
+class TimeStampedModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+def validate_not_blank(value: str) -> None:
+    """A name of spaces is empty: the same rule the CHECK constraint applies with TRIM."""
+    if isinstance(value, str) and value and not value.strip():
+        raise ValidationError("This field cannot be blank.", code="blank")
+
+
+def length_between(field: str, minimum: int, maximum: int, *, name: str) -> models.CheckConstraint:
+    """CHECK that a text column holds minimum..maximum characters, not counting outer whitespace
+    for the minimum (a name of spaces is empty)."""
+    return models.CheckConstraint(
+        condition=GreaterThanOrEqual(Length(Trim(field)), minimum) & LessThanOrEqual(Length(field), maximum),
+        name=name,
+    )
+
+
+def length_at_most(field: str, maximum: int, *, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), maximum), name=name)
+
+
+def _plain_condition(condition: Q) -> dict[str, object] | None:
+    """{field: value} when the condition is a plain `Q(field=value, ...)`, else None."""
+    if condition.connector != Q.AND or condition.negated:
+        return None
+    pairs = {}
+    for child in condition.children:
+        if not isinstance(child, tuple) or "__" in child[0]:
+            return None
+        pairs[child[0]] = child[1]
+    return pairs
+
+
+def _for_instance(constraint: models.UniqueConstraint, instance: models.Model) -> models.UniqueConstraint | None:
+    """The constraint as it applies to this instance: None when its condition rules the instance
+    out; for a plain condition the instance meets, the same constraint without the condition and
+    with the condition's fields added (rows meeting it are exactly the rows sharing those values),
+    which the database answers with one plain query."""
+    if constraint.condition is None:
+        return constraint
+    pairs = _plain_condition(constraint.condition)
+    if pairs is None:
+        return constraint
+    meta = instance._meta
+    if any(getattr(instance, meta.get_field(name).attname) != value for name, value in pairs.items()):
+        return None
+    options = {
+        "name": constraint.name,
+        "violation_error_code": constraint.violation_error_code,
+        "violation_error_message": constraint.violation_error_message,
+        "nulls_distinct": constraint.nulls_distinct,
+    }
+    if constraint.fields:
+        return models.UniqueConstraint(fields=[*constraint.fields, *pairs], **options)
+    return models.UniqueConstraint(*constraint.expressions, *(F(name) for name in pairs), **options)
+
+
+def _first_field(constraint: models.UniqueConstraint) -> str | None:
+    if constraint.fields:
+        return constraint.fields[0]
+    for expression in constraint.expressions:
+        for node in expression.flatten():
+            if isinstance(node, F):
+                return node.name
+    return None
+
+
+def validate_unique_constraints(instance: models.Model, *, exclude: Iterable[str] | None = None) -> None:
+    """Check the instance against its model's unique constraints, each by the constraint itself
+    (`UniqueConstraint.validate()`, so the database folds case as the index does).
+
+    A constraint whose plain condition the instance does not meet costs no query, one whose
+    condition it meets a plain one. A violation is a `ValidationError` keyed by the first field
+    the constraint names.
+    """
+    model = type(instance)
+    errors: dict[str, list[ValidationError]] = {}
+    for declared in model._meta.constraints:
+        if not isinstance(declared, models.UniqueConstraint):
+            continue
+        constraint = _for_instance(declared, instance)
+        if constraint is None:
+            continue
+        try:
+            constraint.validate(model, instance, exclude=set(exclude or ()))
+        except ValidationError as exc:
+            errors.setdefault(_first_field(constraint) or NON_FIELD_ERRORS, []).append(exc)
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,79 @@
+"""The records every app leaves: the audit trail and the `Idempotency-Key` store."""
+
+from django.db import models
+
+from core import limits
+
+
+class AuditEvent(models.Model):
+    """Who created, changed or deleted a model, particle or composition, when, and which fields.
+
+    Written from the version history (core/audit.py), so every path that saves
+    through the ORM — the API, the admin, the shell — leaves an event.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    organization_id = models.CharField(
+        max_length=limits.ORGANIZATION_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The organization owning the object; empty for global objects.",
+    )
+    actor = models.CharField(
+        max_length=limits.ACTOR_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text='"member:<id>", "m2m:<client id>" or "staff:<username>".',
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=64, help_text="model, prompt-particle or prompt-composition.")
+    object_id = models.UUIDField()
+    object_repr = models.CharField(max_length=255, blank=True, default="")
+    changed_fields = models.JSONField(default=list, blank=True, help_text="camelCase names of the changed fields.")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        db_table = "models_registry_auditevent"  # the table it had before it moved here
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization_id", "-occurred_at"], name="audit_org_time"),
+            models.Index(fields=["organization_id", "object_id"], name="audit_org_object"),
+            models.Index(fields=["organization_id", "actor"], name="audit_org_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'unknown'} {self.action} {self.object_type} {self.object_repr}"
+
+
+class IdempotencyRecord(models.Model):
+    """One `Idempotency-Key` of one principal: claimed before the work, its response stored after."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.CharField(max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
+    actor = models.CharField(max_length=limits.ACTOR_MAX_LENGTH)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(
+        default=dict, blank=True, help_text="The headers a replay repeats (Location, ETag)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "models_registry_idempotencyrecord"  # the table it had before it moved here
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization_id", "actor", "key"], name="models_registry_idempotencyrecord_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.actor} {self.key}"

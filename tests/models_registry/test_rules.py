@@ -1,0 +1,188 @@
+"""Where each rule of a model lives, pinned: uniqueness by the constraint itself (the same
+case-folding as the index, a racing writer answered 400), the child-limit rule shared by
+`clean()` and the system-model batch check, and the prompt rules of `AIModel.clean()`."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from rest_framework.test import APIClient
+
+from core.db import validate_unique_constraints
+from models_registry.models import AIModel, child_limit_errors
+from models_registry.services import system_model_child_conflicts
+from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS_URL = "/v1/models"
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings) -> None:
+    settings.THROTTLE_RATES = {}
+
+
+# --- Uniqueness: checked by the constraint, as the database checks it ---------------------------
+
+
+def test_the_api_folds_case_as_the_unique_index_does(admin_client: APIClient) -> None:
+    """`LOWER('Tıtle-x')` is 'tıtle-x', not 'title-x': the index allows both names, and so does the API
+    (a hand-written `iexact` query compared UPPER() and refused the second)."""
+    parent = SystemModelFactory()
+
+    first = admin_client.post(MODELS_URL, {"parentId": str(parent.pk), "name": "Tıtle-x"}, format="json")
+    second = admin_client.post(MODELS_URL, {"parentId": str(parent.pk), "name": "title-x"}, format="json")
+    third = admin_client.post(MODELS_URL, {"parentId": str(parent.pk), "name": "TITLE-X"}, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 201), (first.json(), second.json())
+    assert third.status_code == 400
+    assert third.json()["errors"] == {"name": ["A model with this name already exists in your organization."]}
+
+
+def test_a_user_model_is_checked_against_its_own_constraint_only(django_assert_num_queries) -> None:
+    """The two system-model constraints do not apply to a user row: no query is spent on them."""
+    user_model = UserModelFactory.build(parent=SystemModelFactory(), name="Fresh")
+
+    with django_assert_num_queries(1):
+        validate_unique_constraints(user_model)
+
+
+def test_a_taken_system_model_name_is_keyed_by_name() -> None:
+    SystemModelFactory(name="Base")
+    duplicate = SystemModelFactory.build(name="BASE")
+
+    with pytest.raises(ValidationError) as info:
+        validate_unique_constraints(duplicate)
+
+    assert info.value.message_dict == {"name": ["A system model with this name already exists."]}
+
+
+def _require_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL for two writers in flight at once; this run uses {connection.vendor}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_creates_of_one_name_answer_201_and_400_never_500(make_token) -> None:
+    """Both writers pass validation before either commits; the unique index decides, and the
+    loser's IntegrityError is answered as the validation error it is."""
+    _require_postgresql()
+    parent = SystemModelFactory()
+    writers = 6
+    barrier = threading.Barrier(writers)
+    results: list[object] = [None] * writers
+
+    def create(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(roles=('stytch_admin',), sub=f'racer-{index}')}")
+        try:
+            barrier.wait(timeout=30)
+            response = client.post(MODELS_URL, {"parentId": str(parent.pk), "name": "Raced"}, format="json")
+            results[index] = (response.status_code, response.json())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(result, tuple) for result in results), results
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [400] * (writers - 1), results
+    for status, body in results:
+        if status == 400:
+            assert body["errors"] == {"name": ["A model with this name already exists in your organization."]}
+    assert AIModel.objects.filter(is_system=False, name="Raced").count() == 1
+
+
+# --- The child-limit rule: one function for clean() and for the batch check ----------------------
+
+
+CHILD_CASES = [
+    # (the user model's own values, the fields that break against a parent of 8,192 / 4,096 / streaming)
+    ({"context_window": 8_192, "max_tokens": None, "supports_streaming": True}, set()),
+    ({"context_window": 8_193, "max_tokens": None, "supports_streaming": True}, {"context_window"}),
+    ({"context_window": 8_192, "max_tokens": 4_096, "supports_streaming": True}, set()),
+    ({"context_window": 8_192, "max_tokens": 4_097, "supports_streaming": True}, {"max_tokens"}),
+    ({"context_window": 4_096, "max_tokens": None, "supports_streaming": True}, {"max_tokens"}),
+    ({"context_window": 4_097, "max_tokens": None, "supports_streaming": True}, set()),
+]
+
+
+@pytest.mark.parametrize(("own", "expected"), CHILD_CASES)
+def test_clean_applies_the_child_limit_rule(own: dict, expected: set[str]) -> None:
+    parent = SystemModelFactory(context_window=8_192, max_tokens=4_096, supports_streaming=True)
+    child = AIModel(parent=parent, organization_id="org-a", is_system=False, name="Child", **own)
+
+    errors: dict = {}
+    try:
+        child.clean()
+    except ValidationError as exc:
+        errors = exc.message_dict
+
+    assert set(errors) == expected
+    assert set(child_limit_errors(parent, **own)) == expected
+
+
+@pytest.mark.parametrize(("own", "expected"), CHILD_CASES)
+def test_a_system_models_new_limits_are_checked_by_the_same_rule(own: dict, expected: set[str]) -> None:
+    """The same cases seen from the other side: the user model exists, the system model shrinks to
+    8,192 / 4,096 from a larger window."""
+    parent = SystemModelFactory(context_window=200_000, max_tokens=100_000, supports_streaming=True)
+    UserModelFactory(parent=parent, name="Existing", **own)
+    parent.context_window, parent.max_tokens = 8_192, 4_096
+
+    conflicts = system_model_child_conflicts({parent.pk: parent})
+
+    assert {field for (_, field) in conflicts} == expected
+    for children in conflicts.values():
+        assert children == ["'Existing' (org-a)"]
+
+
+def test_a_system_model_that_stops_streaming_conflicts_with_streaming_children() -> None:
+    parent = SystemModelFactory(supports_streaming=True)
+    UserModelFactory(parent=parent, name="Streams", supports_streaming=True)
+    UserModelFactory(parent=parent, name="Quiet", supports_streaming=False)
+    parent.supports_streaming = False
+
+    assert dict(system_model_child_conflicts({parent.pk: parent})) == {
+        (parent.pk, "supports_streaming"): ["'Streams' (org-a)"]
+    }
+
+
+# --- The prompt rules of AIModel.clean() -----------------------------------------------------------
+
+
+def test_a_system_model_uses_a_global_composition_only() -> None:
+    system = SystemModelFactory()
+    system.system_prompt_composition = CompositionFactory(particles=[ParticleFactory()])
+
+    with pytest.raises(ValidationError) as info:
+        system.full_clean()
+
+    assert info.value.message_dict == {
+        "system_prompt_composition": ["A system model can use a global prompt composition only."]
+    }
+
+
+def test_a_user_model_uses_its_own_or_a_global_composition() -> None:
+    other = CompositionFactory(organization_id="org-b")
+    model = UserModelFactory.build(parent=SystemModelFactory(), system_prompt_composition=other)
+
+    with pytest.raises(ValidationError) as info:
+        model.clean()
+
+    assert info.value.message_dict == {
+        "system_prompt_composition": [f"No prompt composition with id {other.pk} is visible to your organization."]
+    }
+    model.system_prompt_composition = CompositionFactory(organization_id=None, is_system=True)
+    model.clean()
