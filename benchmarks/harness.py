@@ -1,0 +1,303 @@
+"""The setting the benchmarks run in, set up and always torn down.
+
+A throwaway PostgreSQL database (created, migrated, dropped at the end), the environment of the
+server and of this process (Redis db 14 under a key prefix of this run only, a JWKS generated
+with core.devkeys and served from a file, throttle rates that never throttle), and the production
+gunicorn configuration with 2 workers on 127.0.0.1 and a free port. The server is always stopped,
+the database always dropped and the run's Redis keys always deleted, even on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL_TEMPLATE = os.environ.get("BENCH_PG_URL_TEMPLATE", "postgres://postgres@127.0.0.1:5432/{name}")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+HOST = "127.0.0.1"
+
+PROJECT_ID = "project-test-00000000-0000-0000-0000-0000000bench"
+ORGANIZATION_ID = "organization-test-bench"
+# A rate no benchmark reaches. Per second, not per minute: DRF's throttles keep one timestamp
+# per request of the window in the cache, so a minute-long window would grow the cached list
+# (and the cost of every request) by the whole run's traffic.
+UNTHROTTLED_RATE = "1000000/second"
+
+
+def log(message: str) -> None:
+    print(f"» {message}", file=sys.stderr, flush=True)
+
+
+# --- The environment --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    """Everything the benchmarks share: paths, the environment of the server, tokens, seeded ids."""
+
+    args: argparse.Namespace
+    workdir: Path
+    db_name: str
+    env: dict[str, str]
+    cache_prefix: str
+    private_key: Any = None
+    kid: str = "bench-key-1"
+    token: str = ""
+    resolved_id: str = ""
+    db_created: bool = False
+
+    def mint(self, organization_id: str, **claims: Any) -> str:
+        from core import devkeys
+
+        return devkeys.mint_token(
+            self.private_key,
+            self.kid,
+            devkeys.member_claims(
+                project_id=PROJECT_ID,
+                organization_id=organization_id,
+                member_id=f"member-test-bench-{organization_id[-8:]}",
+                roles=("stytch_member", "stytch_admin"),
+                ttl=6 * 3600,
+                **claims,
+            ),
+        )
+
+
+def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[str, str]:
+    """The environment of the benchmark server (and of this process, for the in-process figures)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": f"bench-{uuid.uuid4().hex}",
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": PG_URL_TEMPLATE.format(name=db_name),
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "STYTCH_PROJECT_ID": PROJECT_ID,
+        "STYTCH_JWKS_URL": jwks_path.resolve().as_uri(),  # as core.devkeys.jwks_file_url
+        "STYTCH_CUSTOM_BASE_URL": "",
+        "THROTTLE_RATE_ORGANIZATION": UNTHROTTLED_RATE,
+        "THROTTLE_RATE_CLIENT": UNTHROTTLED_RATE,
+        "BENCH_ORGANIZATION_ID": ORGANIZATION_ID,
+    }
+
+
+@contextmanager
+def bench_setting(args: argparse.Namespace) -> Iterator[Bench]:
+    """This process configured as the server (Django set up, a key pair, a token of ORGANIZATION_ID),
+    and a created and migrated database; on exit the database, the Redis keys and the files go."""
+    workdir = Path(tempfile.mkdtemp(prefix="model-registry-bench-"))
+    cache_prefix = f"model-registry-bench-{uuid.uuid4().hex[:12]}"
+    jwks_path = workdir / "jwks.json"
+    bench = Bench(args, workdir, args.db_name, bench_environment(args.db_name, jwks_path, cache_prefix), cache_prefix)
+    os.environ.update(bench.env)  # this process's in-process figures use the same settings as the server
+
+    import django
+
+    django.setup()
+    from core import devkeys
+
+    bench.private_key = devkeys.generate_private_key()
+    devkeys.write_jwks(jwks_path, [devkeys.public_jwk(bench.private_key, bench.kid)])
+    bench.token = bench.mint(ORGANIZATION_ID)
+
+    try:
+        create_database(bench)
+        migrate()
+        yield bench
+    finally:
+        for cleanup in (lambda: drop_database(bench), lambda: delete_cache_keys(cache_prefix)):
+            try:
+                cleanup()
+            except Exception:  # the other clean-ups still run
+                traceback.print_exc()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def api_client(token: str | None = None) -> Any:
+    """DRF's test client, in this process, with a bearer token if one is given."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME=HOST)
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+# --- PostgreSQL and Redis ---------------------------------------------------------------------------------
+
+
+def admin_query(sql: str, params: tuple | None = None) -> list[tuple]:
+    """One statement on the maintenance database (autocommit); its rows, if it returns any."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _drop_database_if_exists(name: str) -> None:
+    from psycopg import sql as pgsql
+
+    admin_query(f"DROP DATABASE IF EXISTS {pgsql.Identifier(name).as_string(None)} WITH (FORCE)")
+
+
+def create_database(bench: Bench) -> None:
+    from psycopg import sql as pgsql
+
+    _drop_database_if_exists(bench.db_name)  # a leftover of an interrupted run
+    admin_query(f"CREATE DATABASE {pgsql.Identifier(bench.db_name).as_string(None)}")
+    bench.db_created = True
+    log(f"created database {bench.db_name}")
+
+
+def drop_database(bench: Bench) -> None:
+    if not bench.db_created:
+        return
+    close_django_connections()
+    _drop_database_if_exists(bench.db_name)
+    bench.db_created = False
+    log(f"dropped database {bench.db_name}")
+
+
+def close_django_connections() -> None:
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+
+
+def delete_cache_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    log(f"migrated in {time.perf_counter() - started:.1f} s")
+
+
+# --- The gunicorn server ------------------------------------------------------------------------------------
+
+
+def pgrep(*arguments: str) -> list[int]:
+    """The pids `pgrep` finds (none if it finds none)."""
+    found = subprocess.run(["pgrep", *arguments], capture_output=True, text=True).stdout
+    return [int(pid) for pid in found.split()]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen
+    log_path: Path
+    db_name: str
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def worker_restarts(self) -> int:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return 0
+        return len(re.findall(r"Autorestarting worker", text))
+
+
+@contextmanager
+def gunicorn_server(bench: Bench) -> Iterator[Server]:
+    """`gunicorn config.wsgi -c gunicorn.conf.py` with 2 workers on 127.0.0.1; always stopped on exit."""
+    port = free_port()
+    env = {**os.environ, **bench.env, "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"{HOST}:{port}"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    log_path = bench.workdir / "gunicorn.log"
+    command = [str(gunicorn), "config.wsgi", "-c", "gunicorn.conf.py"]
+    if "--no-control-socket" in subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True).stdout:
+        # Leave the per-user control socket (~/.gunicorn/gunicorn.ctl) to any other gunicorn on the machine.
+        command.append("--no-control-socket")
+    log(
+        f"starting {' '.join(command)} on {HOST}:{port} (WEB_CONCURRENCY=2, DJANGO_SETTINGS_MODULE=benchmarks.settings)"
+    )
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(base_url=f"http://{HOST}:{port}", process=process, log_path=log_path, db_name=bench.db_name)
+    try:
+        wait_until_ready(server)
+        yield server
+    finally:
+        stop_server(server)
+
+
+def wait_until_ready(server: Server, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM to the master (a graceful stop of its workers), SIGKILL to its process group if it lingers."""
+    process = server.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the group gunicorn leads (start_new_session)
+            process.wait(timeout=5)
+    if pgrep("-g", str(process.pid)):  # workers left in its group
+        os.killpg(process.pid, signal.SIGKILL)
+    log(f"gunicorn stopped (exit {process.returncode})")

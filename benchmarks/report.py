@@ -1,0 +1,98 @@
+"""The targets, the rows the benchmarks add (pass, FAIL or for information), and the printed table.
+
+No Django here: benchmarks/bench_seed.py reads its targets from TARGETS too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TARGETS = {
+    "list_ratio": 0.6,  # API req/s / baseline req/s, at least
+    "resolved_p99_ms": 20.0,  # at most (strictly below)
+    "jwt_us": 200.0,  # per call, strictly below
+    "queries_list": 4,
+    "queries_resolved": 4,
+    "queries_create": 8,
+    "seed_first_s": 10.0,
+    "seed_second_s": 5.0,
+    "seed_peak_mb": 300.0,
+}
+
+
+@dataclass
+class Row:
+    metric: str
+    target: str
+    measured: str
+    ok: bool | None  # None: for information, no target
+
+    @property
+    def verdict(self) -> str:
+        return {True: "pass", False: "FAIL", None: "-"}[self.ok]
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, metric: str, target: str, measured: str, ok: bool | None) -> None:
+        self.rows.append(Row(metric, target, measured, ok))
+
+    def info(self, metric: str, measured: str) -> None:
+        self.add(metric, "", measured, None)
+
+    def error(self, benchmark: str, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}".splitlines()[0][:90]
+        self.add(f"{benchmark}: did not complete", "completes", text, False)
+
+    @property
+    def failed(self) -> list[Row]:
+        return [row for row in self.rows if row.ok is False]
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("metric", "target", "measured", "result")
+    cells = [(row.metric, row.target, row.measured, row.verdict) for row in rows]
+    widths = [max([len(header), *(len(cell[i]) for cell in cells)]) for i, header in enumerate(headers)]
+
+    def line(values: tuple[str, ...]) -> str:
+        return "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)) + " |"
+
+    print(line(headers))
+    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for cell in cells:
+        print(line(cell))
+
+
+def code_under_test(root: Path) -> str:
+    """The commit measured, and how many tracked files differ from it in the work tree."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}" + (f" + {len(changed)} modified file(s)" if changed else "")
+
+
+def print_report(results: Results, *, code: str, benchmarks: list[str], seconds: float, duration: float) -> int:
+    """The heading, the table and the verdict on stdout; the exit status: 1 if a target is missed."""
+    print()
+    print(f"code: {code}; machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"Model Registry benchmarks ({', '.join(benchmarks)}; {seconds:.0f} s; "
+        f"wrk -t2 -c8 -d{duration:g}s; gunicorn 2 workers; PostgreSQL)"
+    )
+    print_table(results.rows)
+    if results.failed:
+        print(f"\n{len(results.failed)} target(s) missed: " + "; ".join(row.metric for row in results.failed))
+        return 1
+    print("\nall targets met")
+    return 0
