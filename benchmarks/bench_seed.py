@@ -11,10 +11,17 @@ The synthetic rows all have a provider starting with "bench-seed-"; they and the
 are deleted before the first run (leftovers of an interrupted run) and at the end. Other rows are
 left alone.
 
-Figures, one per line: the first run (creates every row), the second run (changes nothing),
-an extra run that updates every row (for information), then the peak memory: tracemalloc's peak
-over a create run and an unchanged run repeated under tracing (tracing slows Python down, so the
-timed runs are not traced), and the process's ru_maxrss. Exits 1 if a target is missed.
+Figures: the first run (creates every row), the second run (changes nothing), an extra run that
+updates every row (for information), then the peak memory: tracemalloc's peak over a create run
+and an unchanged run repeated under tracing (tracing slows Python down, so the timed runs are not
+traced), and the process's ru_maxrss. They go to stdout as one JSON object (what benchmarks/run.py
+reads), for example
+
+    {"database": "postgresql", "entries": 10000, "first_run_s": 4.21, "second_run_s": 1.02,
+     "update_run_s": 5.37, "tracemalloc_peak_mb": 61.3, "maxrss_mb": 182.4, "missed": [], ...}
+
+and, for people, one per line to stderr. The targets are benchmarks/report.py's TARGETS; exits 1
+if one is missed (and lists it under "missed").
 """
 
 from __future__ import annotations
@@ -31,12 +38,21 @@ from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import TARGETS  # noqa: E402  (after ROOT is on sys.path: this runs as a script)
+
 PROVIDER_PREFIX = "bench-seed-"
 PROVIDERS = 10
 
-TARGET_FIRST_SECONDS = 10.0
-TARGET_SECOND_SECONDS = 5.0
-TARGET_PEAK_MB = 300.0
+TARGET_FIRST_SECONDS = TARGETS["seed_first_s"]
+TARGET_SECOND_SECONDS = TARGETS["seed_second_s"]
+TARGET_PEAK_MB = TARGETS["seed_peak_mb"]
+
+
+def say(message: str) -> None:
+    """A line for people, on stderr: stdout carries only the JSON figures."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def synthetic_entries(count: int, *, revision: int = 0) -> list[dict]:
@@ -72,7 +88,6 @@ def main() -> int:
     if fresh_sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
 
     import django
 
@@ -102,21 +117,21 @@ def main() -> int:
     catalog.write_text(json.dumps(synthetic_entries(args.entries)), encoding="utf-8")
     changed.write_text(json.dumps(synthetic_entries(args.entries, revision=1)), encoding="utf-8")
 
-    print(f"database: {connection.vendor} ({'fresh temporary file' if fresh_sqlite else 'DATABASE_URL'})")
-    print(f"entries: {args.entries}")
+    say(f"database: {connection.vendor} ({'fresh temporary file' if fresh_sqlite else 'DATABASE_URL'})")
+    say(f"entries: {args.entries}")
     try:
         if fresh_sqlite:
             call_command("migrate", verbosity=0)
         leftovers = cleanup()
         if leftovers:
-            print(f"removed {leftovers} synthetic rows left by an earlier run")
+            say(f"removed {leftovers} synthetic rows left by an earlier run")
 
         first, first_out = run(catalog)
         second, second_out = run(catalog)
         update, update_out = run(changed)
-        print(f"first run (create): {first:.2f} s [{first_out}]")
-        print(f"second run (unchanged): {second:.2f} s [{second_out}]")
-        print(f"update run (every row changed, no target): {update:.2f} s [{update_out}]")
+        say(f"first run (create): {first:.2f} s [{first_out}]")
+        say(f"second run (unchanged): {second:.2f} s [{second_out}]")
+        say(f"update run (every row changed, no target): {update:.2f} s [{update_out}]")
 
         cleanup()
         tracemalloc.start()
@@ -134,8 +149,8 @@ def main() -> int:
     peak_mb = peak / 1024 / 1024
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    print(f"tracemalloc peak (create + unchanged run): {peak_mb:.1f} MB")
-    print(f"ru_maxrss (whole process): {rss_mb:.1f} MB")
+    say(f"tracemalloc peak (create + unchanged run): {peak_mb:.1f} MB")
+    say(f"ru_maxrss (whole process): {rss_mb:.1f} MB")
 
     missed = [
         label
@@ -147,7 +162,21 @@ def main() -> int:
         ]
         if not ok
     ]
-    print("targets: " + ("missed: " + "; ".join(missed) if missed else "all met"))
+    say("targets: " + ("missed: " + "; ".join(missed) if missed else "all met"))
+    figures = {
+        "database": connection.vendor,
+        "fresh_sqlite": fresh_sqlite,
+        "entries": args.entries,
+        "leftovers_removed": leftovers,
+        "first_run_s": first,
+        "second_run_s": second,
+        "update_run_s": update,
+        "tracemalloc_peak_mb": peak_mb,
+        "maxrss_mb": rss_mb,
+        "command_output": {"first_run": first_out, "second_run": second_out, "update_run": update_out},
+        "missed": missed,
+    }
+    print(json.dumps(figures), flush=True)
     return 1 if missed else 0
 
 

@@ -1,43 +1,33 @@
-"""The seed benchmark: benchmarks/bench_seed.py in a subprocess on the bench database; its figures into rows."""
+"""The seed benchmark: benchmarks/bench_seed.py in a subprocess on the bench database; its JSON into rows."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 
 from benchmarks.harness import ROOT, Bench, log
 from benchmarks.report import TARGETS, Results
 
-_SEED_FIGURES = {
-    "first": r"first run[^:\n]*:\s*([\d.]+)\s*s\b",
-    "second": r"second run[^:\n]*:\s*([\d.]+)\s*s\b",
-    "update": r"update run[^:\n]*:\s*([\d.]+)\s*s\b",
-    "tracemalloc": r"tracemalloc peak[^:\n]*:\s*([\d.]+)\s*MB",
-    "maxrss": r"ru_maxrss[^:\n]*:\s*([\d.]+)\s*MB",
-}
-
-
-def parse_bench_seed(output: str) -> dict[str, float]:
-    figures = {}
-    for name, pattern in _SEED_FIGURES.items():
-        match = re.search(pattern, output, re.I)
-        if match:
-            figures[name] = float(match.group(1))
-    return figures
+REQUIRED_FIGURES = ("first_run_s", "second_run_s", "tracemalloc_peak_mb", "maxrss_mb")
 
 
 def run_bench_seed(bench: Bench) -> dict:
-    """bench_seed.py's figures, parsed from the text it prints."""
+    """bench_seed.py's figures: the one JSON object it prints on stdout (its stderr is for people)."""
     env = {**os.environ, **bench.env, "DJANGO_SETTINGS_MODULE": "config.settings"}
     command = [sys.executable, str(ROOT / "benchmarks" / "bench_seed.py"), "--entries", str(bench.args.seed_entries)]
     log(f"running {' '.join(command[1:])} on {bench.db_name}")
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    for line in completed.stdout.splitlines():
+    for line in completed.stderr.splitlines():
         log(f"   bench_seed: {line}")
-    figures = parse_bench_seed(completed.stdout)
-    missing = [name for name in ("first", "second", "tracemalloc", "maxrss") if name not in figures]
+    try:
+        figures = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        figures = None
+    missing = (
+        list(REQUIRED_FIGURES) if not isinstance(figures, dict) else [f for f in REQUIRED_FIGURES if f not in figures]
+    )
     if missing:
         raise RuntimeError(
             f"bench_seed.py exited {completed.returncode} without the figures {missing}: "
@@ -49,7 +39,7 @@ def run_bench_seed(bench: Bench) -> dict:
 def bench_seed(bench: Bench, results: Results) -> None:
     figures = run_bench_seed(bench)
     entries = f"{bench.args.seed_entries:,}"
-    first, second = figures["first"], figures["second"]
+    first, second = figures["first_run_s"], figures["second_run_s"]
     results.add(
         f"seed: first run, {entries} entries (creates)",
         f"< {TARGETS['seed_first_s']:g} s",
@@ -62,18 +52,18 @@ def bench_seed(bench: Bench, results: Results) -> None:
         f"{second:.2f} s",
         second < TARGETS["seed_second_s"],
     )
-    if "update" in figures:
-        results.info("seed: update run (every row changed)", f"{figures['update']:.2f} s")
+    if "update_run_s" in figures:
+        results.info("seed: update run (every row changed)", f"{figures['update_run_s']:.2f} s")
     peak = TARGETS["seed_peak_mb"]
     results.add(
         "seed: peak memory, process ru_maxrss",
         f"< {peak:g} MB",
-        f"{figures['maxrss']:.1f} MB",
-        figures["maxrss"] < peak,
+        f"{figures['maxrss_mb']:.1f} MB",
+        figures["maxrss_mb"] < peak,
     )
     results.add(
         "seed: peak memory, tracemalloc (Python heap)",
         f"< {peak:g} MB",
-        f"{figures['tracemalloc']:.1f} MB",
-        figures["tracemalloc"] < peak,
+        f"{figures['tracemalloc_peak_mb']:.1f} MB",
+        figures["tracemalloc_peak_mb"] < peak,
     )
