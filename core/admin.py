@@ -1,12 +1,14 @@
 """Admin pieces every app uses, the site's branding, and the read-only audit trail."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.history import actor_of
 from core.models import AuditEvent
 
 admin.site.site_header = "Model Registry"
@@ -14,6 +16,19 @@ admin.site.site_title = "Model Registry admin"
 admin.site.index_title = "Curation"
 
 EMPTY = "—"
+
+
+def adopt_saved(obj, saved) -> None:
+    """The admin's unsaved form instance becomes the row a service created, so the admin's
+    log entry and redirect name it."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def staff_actor(request) -> str:
+    """The actor an admin write records: "staff:<username>"."""
+    return actor_of(request.user)
 
 
 def history_admin_base(model) -> type[admin.ModelAdmin]:
@@ -106,3 +121,37 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EnableDisableActionsMixin:
+    """ "Enable/disable selected" actions for a model with `is_enabled`; each change is saved by the
+    admin's own `save_model()` (and so by its service)."""
+
+    actions = ("enable_models", "disable_models")
+
+    @admin.action(description="Enable selected %(verbose_name_plural)s", permissions=["change"])
+    def enable_models(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=True)
+
+    @admin.action(description="Disable selected %(verbose_name_plural)s", permissions=["change"])
+    def disable_models(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(self, request, queryset, *, enabled: bool) -> None:
+        opts = self.model._meta
+        to_change = list(queryset.filter(is_enabled=not enabled))
+        for obj in to_change:
+            obj.is_enabled = enabled
+            self.save_model(request, obj, None, change=True)
+            self.log_change(request, obj, [{"changed": {"fields": ["is_enabled"]}}])
+        state = "enabled" if enabled else "disabled"
+        changed = len(to_change)
+        message = ngettext(
+            "%(count)d %(name)s was %(state)s.", "%(count)d %(name_plural)s were %(state)s.", changed
+        ) % {"count": changed, "name": opts.verbose_name, "name_plural": opts.verbose_name_plural, "state": state}
+        unchanged = queryset.count() - changed
+        if unchanged:
+            message += ngettext(
+                " %(count)d was already %(state)s.", " %(count)d were already %(state)s.", unchanged
+            ) % {"count": unchanged, "state": state}
+        self.message_user(request, message, messages.SUCCESS if changed else messages.WARNING)

@@ -7,23 +7,25 @@ User models belong to organizations and are read-mostly here, for support staff.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, ProtectedError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.translation import ngettext
 
 from core.admin import (
     EMPTY,
     AddPageWithoutUsageMixin,
+    EnableDisableActionsMixin,
     ErrorsOnHiddenFieldsForm,
     display_value,
     history_admin_base,
     preformatted,
+    staff_actor,
 )
+from models_registry import services
 from models_registry.models import AIModel, SystemModel, UserModel
-from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 from prompts import admin as prompts_admin
 from prompts.models import PromptComposition
 
@@ -81,50 +83,21 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
 
     def _post_clean(self):
         super()._post_clean()
-        changed = set(LIMIT_FIELDS).intersection(self.changed_data)
-        if self.instance._state.adding or not changed or any(field in self.errors for field in changed):
+        changed = set(self.changed_data)
+        if any(field in self.errors for field in changed):
             return
-        conflicts = system_model_child_conflicts({self.instance.pk: self.instance})
-        for (_, field), children in conflicts.items():
-            if field in self.fields:
-                self.add_error(field, child_conflict_message(field, children))
+        try:
+            services.ensure_system_model_fits_children(self.instance, changed)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field, message)
 
 
 class UserModelForm(ErrorsOnHiddenFieldsForm):
     class Meta:
         model = UserModel
         fields = ("is_enabled",)
-
-
-class EnableDisableActionsMixin:
-    actions = ("enable_models", "disable_models")
-
-    @admin.action(description="Enable selected %(verbose_name_plural)s", permissions=["change"])
-    def enable_models(self, request, queryset):
-        self._set_enabled(request, queryset, enabled=True)
-
-    @admin.action(description="Disable selected %(verbose_name_plural)s", permissions=["change"])
-    def disable_models(self, request, queryset):
-        self._set_enabled(request, queryset, enabled=False)
-
-    def _set_enabled(self, request, queryset, *, enabled: bool) -> None:
-        opts = self.model._meta
-        to_change = list(queryset.filter(is_enabled=not enabled))
-        for obj in to_change:
-            obj.is_enabled = enabled
-            obj.save(update_fields=["is_enabled", "updated_at"])
-            self.log_change(request, obj, [{"changed": {"fields": ["is_enabled"]}}])
-        state = "enabled" if enabled else "disabled"
-        changed = len(to_change)
-        message = ngettext(
-            "%(count)d %(name)s was %(state)s.", "%(count)d %(name_plural)s were %(state)s.", changed
-        ) % {"count": changed, "name": opts.verbose_name, "name_plural": opts.verbose_name_plural, "state": state}
-        unchanged = queryset.count() - changed
-        if unchanged:
-            message += ngettext(
-                " %(count)d was already %(state)s.", " %(count)d were already %(state)s.", unchanged
-            ) % {"count": unchanged, "state": state}
-        self.message_user(request, message, messages.SUCCESS if changed else messages.WARNING)
 
 
 @admin.register(SystemModel)
@@ -168,6 +141,10 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_model_count=Count("children"))
+
+    def save_model(self, request, obj, form, change):
+        changed = set(form.changed_data) if form is not None else {"is_enabled"}
+        services.system_model_save(instance=obj, actor=staff_actor(request), changed=changed)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "system_prompt_composition":
@@ -319,6 +296,9 @@ class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        services.user_model_update(instance=obj, actor=staff_actor(request), data={"is_enabled": obj.is_enabled})
+
     @admin.display(description="effective configuration")
     def effective_configuration(self, obj):
         inherited = set(obj.inherited_fields)
@@ -350,15 +330,10 @@ class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
 class PromptCompositionForm(prompts_admin.PromptCompositionForm):
     def clean(self):
         cleaned = super().clean()
-        if self.errors or self.instance._state.adding:
-            return cleaned
-        organization_id = self.owner_changes_to()
-        if organization_id is not None:
-            # Only that organization's user models may then use it.
-            conflicting = self.instance.models.exclude(is_system=False, organization_id=organization_id)
-            names = sorted({model.name for model in conflicting})
-            if names:
-                self.add_error("organization_id", "Used by models outside this organization: " + ", ".join(names) + ".")
+        if not self.errors and not self.instance._state.adding:
+            self.apply_service_rule(
+                services.ensure_composition_owner_fits_models, self.instance, self.owner_changes_to()
+            )
         return cleaned
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.db import validate_unique_constraints
@@ -70,6 +71,19 @@ def model_prompt_restore(*, model: AIModel, record: Any, actor: str) -> AIModel:
     )
 
 
+def ensure_composition_owner_fits_models(composition: PromptComposition, organization_id: str | None) -> None:
+    """A composition given to one organization may be used only by that organization's user models
+    (a global one fits every model)."""
+    if organization_id is None:
+        return
+    conflicting = composition.models.exclude(is_system=False, organization_id=organization_id)
+    names = sorted({model.name for model in conflicting})
+    if names:
+        raise ValidationError(
+            {"organization_id": ["Used by models outside this organization: " + ", ".join(names) + "."]}
+        )
+
+
 # --- A system model's new limits against the user models built on it --------------------------
 
 # The system model fields whose change can invalidate the user models built on it.
@@ -106,6 +120,26 @@ def system_model_child_conflicts(
             for field in errors:
                 problems[(parent_id, field)].append(f"{name!r} ({organization_id})")
     return problems
+
+
+def ensure_system_model_fits_children(instance: AIModel, changed: set[str] | None = None) -> None:
+    """The new limits of a saved system model must keep every user model built on it valid:
+    a `ValidationError` per limit field that would break one (only `changed` fields, if given)."""
+    fields = set(LIMIT_FIELDS) if changed is None else set(LIMIT_FIELDS) & changed
+    if instance._state.adding or not fields:
+        return
+    conflicts = system_model_child_conflicts({instance.pk: instance})
+    errors = {field: [child_conflict_message(field, children)] for (_, field), children in conflicts.items()}
+    errors = {field: messages for field, messages in errors.items() if field in fields}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def system_model_save(*, instance: AIModel, actor: str, changed: set[str] | None = None) -> AIModel:
+    """Create or change a system model (staff, in the admin); the seed command writes in bulk."""
+    ensure_system_model_fits_children(instance, changed)
+    return _save(instance, actor=actor)
 
 
 def child_conflict_message(field: str, children: list[str]) -> str:

@@ -1,8 +1,10 @@
 """Staff curation of prompt particles and compositions.
 
-Staff create global objects by default (is_system ticked, no organization). The ownership
-rule of the CHECK constraints is checked by the forms, so an inconsistent combination is a
-form error next to the field, never an IntegrityError.
+Staff create global objects by default (is_system ticked, no organization). The forms check
+the rules the services apply (the ownership pair in `OwnedPromptObject.clean()`, the
+composition's particles in `services.resolve_particles()`), so a broken rule is a form error
+next to its field; saving and deleting go through the same services as the API, so an admin
+edit leaves the same version and audit event.
 """
 
 from django import forms
@@ -11,10 +13,21 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
-from core.admin import EMPTY, AddPageWithoutUsageMixin, admin_link, history_admin_base, owner_label, preformatted
+from core.admin import (
+    EMPTY,
+    AddPageWithoutUsageMixin,
+    admin_link,
+    adopt_saved,
+    history_admin_base,
+    owner_label,
+    preformatted,
+    staff_actor,
+)
 from prompts import limits, services
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
-from prompts.rendering import render_composition, render_particles
+from prompts.rendering import render_composition
+
+OWNER_FIELDS = ("is_system", "organization_id")
 
 
 class OwnedPromptObjectForm(forms.ModelForm):
@@ -22,9 +35,20 @@ class OwnedPromptObjectForm(forms.ModelForm):
 
     def owner_changes_to(self) -> str | None:
         """The organization the object is to belong to (None: global), when the form is valid so far."""
-        if self.cleaned_data.get("is_system"):
-            return None
-        return self.cleaned_data.get("organization_id")
+        return services.owner_of(self.cleaned_data)
+
+    def changed_values(self) -> dict:
+        """The fields the form changed, for the service's `data`."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.cleaned_data}
+
+    def apply_service_rule(self, check, *args) -> None:
+        """Run a service's rule on the form's values; its errors land next to their fields."""
+        try:
+            check(*args)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
 
 
 class PromptParticleForm(OwnedPromptObjectForm):
@@ -40,18 +64,8 @@ class PromptParticleForm(OwnedPromptObjectForm):
         if self.errors or self.instance._state.adding:
             return cleaned
         if "content" in self.changed_data:
-            # Every composition using the particle must still render within the limit.
-            services.ensure_compositions_fit(self.instance, cleaned["content"])
-        organization_id = self.owner_changes_to()
-        if organization_id is not None:
-            # A composition may use global particles and its own organization's only.
-            conflicting = self.instance.compositions.exclude(is_system=False, organization_id=organization_id)
-            names = sorted({composition.name for composition in conflicting})
-            if names:
-                self.add_error(
-                    "organization_id",
-                    "Used by compositions outside this organization: " + ", ".join(names) + ".",
-                )
+            self.apply_service_rule(services.ensure_compositions_fit, self.instance, cleaned["content"])
+        self.apply_service_rule(services.ensure_owner_fits_compositions, self.instance, self.owner_changes_to())
         return cleaned
 
 
@@ -77,59 +91,36 @@ class CompositionParticleForm(forms.ModelForm):
 
 
 class CompositionParticleFormSet(forms.BaseInlineFormSet):
-    """Positions are checked across the submitted rows and saved so that reordering never collides.
+    """The composition's particles in position order, checked as the service checks them.
 
-    Each row's unique (composition, position) and (composition, particle) checks against the
-    database are skipped by Django for inline rows; the formset checks the submitted set (all
-    of the composition's rows), and `save()` removes the moved rows before writing them again,
-    so a swap of two positions does not violate the unique constraints midway.
+    The rows are not saved by the formset: `PromptCompositionAdmin` hands the ordered particle
+    ids to `services.composition_create` / `composition_update` with the composition's fields,
+    so a reorder is one version with `particleIds` changed, as through the API.
     """
 
-    def kept_forms(self):
-        return [
+    def particle_ids(self) -> list:
+        kept = [
             form
             for form in self.forms
             if not self._should_delete_form(form) and form.cleaned_data.get("particle") is not None
         ]
+        kept.sort(key=lambda form: form.cleaned_data["position"])
+        return [form.cleaned_data["particle"].pk for form in kept]
 
     def clean(self):
         super().clean()
         if any(self.errors):
             return
         composition = self.instance
-        kept = sorted(self.kept_forms(), key=lambda form: form.cleaned_data["position"])
-        particles = [form.cleaned_data["particle"] for form in kept]
-        for form, particle in zip(kept, particles, strict=True):
-            if particle.is_system:
-                continue
-            if composition.is_system:
-                form.add_error("particle", "A global composition can use global particles only.")
-            elif particle.organization_id != composition.organization_id:
-                form.add_error("particle", "This particle belongs to another organization.")
-        rendered = render_particles(particles)
-        if len(rendered) > limits.RENDERED_PROMPT_MAX_LENGTH:
-            raise ValidationError(
-                f"The rendered prompt would be {len(rendered):,} characters; "
-                f"at most {limits.RENDERED_PROMPT_MAX_LENGTH:,} are allowed."
+        try:
+            services.resolve_particles(
+                organization_id=services.owner_of(
+                    {"is_system": composition.is_system, "organization_id": composition.organization_id}
+                ),
+                particle_ids=self.particle_ids(),
             )
-
-    def save(self, commit=True):
-        self._removed_first = set()
-        if commit:
-            moved = [
-                form.instance.pk
-                for form in self.initial_forms
-                if form.instance.pk is not None and (form.has_changed() or self._should_delete_form(form))
-            ]
-            if moved:
-                PromptCompositionParticle.objects.filter(pk__in=moved).delete()
-                self._removed_first = set(moved)
-        return super().save(commit)
-
-    def delete_existing(self, obj, commit=True):
-        if obj.pk in getattr(self, "_removed_first", ()):
-            return
-        super().delete_existing(obj, commit)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
 
 
 class PromptCompositionParticleInline(admin.TabularInline):
@@ -171,6 +162,27 @@ class PromptParticleAdmin(AddPageWithoutUsageMixin, history_admin_base(PromptPar
     def get_changeform_initial_data(self, request):
         return {"is_system": True, **super().get_changeform_initial_data(request)}
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.particle_update(
+                particle=PromptParticle.objects.get(pk=obj.pk), actor=staff_actor(request), data=form.changed_values()
+            )
+        else:
+            fields = {name: form.cleaned_data[name] for name in ("kind", "name", "content")}
+            adopt_saved(
+                obj,
+                services.particle_create(
+                    organization_id=form.owner_changes_to(), actor=staff_actor(request), data=fields
+                ),
+            )
+
+    def delete_model(self, request, obj):
+        services.particle_delete(particle=obj, actor=staff_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for particle in queryset:
+            self.delete_model(request, particle)
+
     @admin.display(description="compositions", ordering="composition_count")
     def composition_count(self, obj) -> int:
         return obj.composition_count
@@ -211,23 +223,40 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
     def get_changeform_initial_data(self, request):
         return {"is_system": True, **super().get_changeform_initial_data(request)}
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        self.record_particle_order(form.instance)
+    def save_model(self, request, obj, form, change):
+        """Saved with its particles, by the service, in `save_related`."""
 
-    @staticmethod
-    def record_particle_order(composition: PromptComposition) -> None:
-        """The version saved with the composition read its particles before the inline rows were
-        written (the admin saves the object, then its inlines): give it the order as saved."""
-        if not hasattr(composition, "history"):
-            return
-        record = composition.history.order_by("-history_date", "-history_id").first()
-        if record is None or not hasattr(record, "particle_ids"):
-            return
-        particle_ids = [str(pk) for pk in composition.items.order_by("position").values_list("particle_id", flat=True)]
-        if record.particle_ids != particle_ids:
-            record.particle_ids = particle_ids
-            record.save(update_fields=["particle_ids"])
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        (formset,) = (formset for formset in formsets if isinstance(formset, CompositionParticleFormSet))
+        data = {**form.changed_values(), "particle_ids": formset.particle_ids()}
+        if change:
+            services.composition_update(
+                composition=PromptComposition.objects.get(pk=obj.pk), actor=staff_actor(request), data=data
+            )
+        else:
+            fields = {name: form.cleaned_data[name] for name in ("name", "description")}
+            created = services.composition_create(
+                organization_id=form.owner_changes_to(),
+                actor=staff_actor(request),
+                data={**fields, "particle_ids": data["particle_ids"]},
+            )
+            adopt_saved(obj, created)
+        for formset in formsets:  # what the admin's change message reads of a saved formset
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        if not add and any(formset.has_changed() for formset in formsets):
+            message.append({"changed": {"fields": ["particles"]}})
+        return message
+
+    def delete_model(self, request, obj):
+        services.composition_delete(composition=obj, actor=staff_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for composition in queryset:
+            self.delete_model(request, composition)
 
     @admin.display(description="particles", ordering="particle_count")
     def particle_count(self, obj) -> int:

@@ -61,6 +61,24 @@ def ensure_compositions_fit(particle: PromptParticle, content: str) -> None:
         )
 
 
+def ensure_owner_fits_compositions(particle: PromptParticle, organization_id: str | None) -> None:
+    """A particle given to one organization may be used only by that organization's compositions
+    (a global particle fits everywhere)."""
+    if organization_id is None:
+        return
+    conflicting = particle.compositions.exclude(is_system=False, organization_id=organization_id)
+    names = sorted({composition.name for composition in conflicting})
+    if names:
+        raise ValidationError(
+            {"organization_id": ["Used by compositions outside this organization: " + ", ".join(names) + "."]}
+        )
+
+
+def owner_of(data: dict[str, Any]) -> str | None:
+    """The organization an object with these owner fields belongs to (None: global)."""
+    return None if data.get("is_system") else data.get("organization_id")
+
+
 @transaction.atomic
 def particle_create(*, organization_id: str | None, actor: str, data: dict[str, Any]) -> PromptParticle:
     """An organization's particle; with `organization_id=None`, a global one (staff, seeding)."""
@@ -73,9 +91,14 @@ def particle_create(*, organization_id: str | None, actor: str, data: dict[str, 
 def particle_update(
     *, particle: PromptParticle, actor: str, data: dict[str, Any], change_reason: str | None = None
 ) -> PromptParticle:
-    """Change a particle. Every composition using it renders the new content from now on."""
+    """Change a particle. Every composition using it renders the new content from now on.
+
+    `data` may change the owner (`is_system`, `organization_id`: staff in the admin).
+    """
     if "content" in data and data["content"] != particle.content:
         ensure_compositions_fit(particle, data["content"])
+    if "is_system" in data or "organization_id" in data:
+        ensure_owner_fits_compositions(particle, owner_of({**_owner_fields(particle), **data}))
     for field, value in data.items():
         setattr(particle, field, value)
     save_with_actor(particle, actor=actor, change_reason=change_reason)
@@ -92,6 +115,10 @@ def particle_delete(*, particle: PromptParticle, actor: str) -> None:
             references=[reference_of(composition) for composition in compositions],
         )
     delete_with_actor(particle, actor=actor)
+
+
+def _owner_fields(obj: Any) -> dict[str, Any]:
+    return {"is_system": obj.is_system, "organization_id": obj.organization_id}
 
 
 # --- Compositions ----------------------------------------------------------------------------
@@ -136,6 +163,10 @@ def resolve_particles(*, organization_id: str | None, particle_ids: Sequence[Any
         )
     found = {particle.pk: particle for particle in selectors.particles_visible_to(organization_id).filter(pk__in=ids)}
     missing = [str(particle_id) for particle_id in ids if particle_id not in found]
+    if missing and organization_id is None:
+        raise ValidationError(
+            {"particle_ids": [f"A global composition can use global particles only, not: {', '.join(missing)}."]}
+        )
     if missing:
         raise ValidationError(
             {"particle_ids": [f"No particle visible to your organization has the id: {', '.join(missing)}."]}
@@ -200,14 +231,21 @@ def composition_create(*, organization_id: str | None, actor: str, data: dict[st
 def composition_update(
     *, composition: PromptComposition, actor: str, data: dict[str, Any], change_reason: str | None = None
 ) -> PromptComposition:
-    """Change the name, description and/or the ordered particle list: one new version."""
+    """Change the name, description and/or the ordered particle list: one new version.
+
+    `data` may change the owner (`is_system`, `organization_id`: staff in the admin); the
+    particles are then checked against the new owner.
+    """
     _lock(composition)
     data = dict(data)
     particle_ids = data.pop("particle_ids", None)
+    owner_changes = "is_system" in data or "organization_id" in data
     for field, value in data.items():
         setattr(composition, field, value)
+    if particle_ids is None and owner_changes:
+        particle_ids = _current_particle_ids(composition)
     if particle_ids is not None:
-        particles = resolve_particles(organization_id=composition.organization_id, particle_ids=particle_ids)
+        particles = resolve_particles(organization_id=owner_of(_owner_fields(composition)), particle_ids=particle_ids)
         _set_particles(composition, particles)
         composition._history_particle_ids = [particle.pk for particle in particles]
     else:

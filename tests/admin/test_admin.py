@@ -11,6 +11,7 @@ from django.urls import reverse
 from models_registry import limits
 from models_registry.models import AIModel, SystemModel
 from prompts.models import PromptComposition, PromptParticle
+from tests.admin.conftest import STAFF_USERNAME
 
 pytestmark = pytest.mark.django_db
 
@@ -664,6 +665,45 @@ def test_a_reorder_in_the_admin_is_recorded_in_the_composition_version(staff_cli
     latest = composition.history.order_by("-history_date", "-history_id").first()
     assert composition.history.count() == versions_before + 1
     assert latest.particle_ids == [str(tone.pk), str(role.pk)]
+
+
+def test_an_admin_reorder_leaves_the_same_audit_detail_as_the_api(staff_client, make_particle, client_for):
+    """The admin writes through the API's service: one version, one audit event naming particleIds."""
+    from core.models import AuditEvent
+    from prompts import services
+
+    role, tone = make_particle("Role."), make_particle("Tone.")
+    # Made as the API makes them, so their first version records both particles in order.
+    in_admin = services.composition_create(
+        organization_id=None,
+        actor="system:test",
+        data={"name": "Reordered in the admin", "particle_ids": [role.pk, tone.pk]},
+    )
+    through_api = services.composition_create(
+        organization_id="org-a",
+        actor="system:test",
+        data={"name": "Reordered through the API", "particle_ids": [role.pk, tone.pk]},
+    )
+    items = {item.particle_id: item.pk for item in in_admin.items.all()}
+    data = composition_form([(items[role.pk], 1, role.pk), (items[tone.pk], 0, tone.pk)], initial=2, name=in_admin.name)
+
+    assert (
+        staff_client.post(reverse("admin:prompts_promptcomposition_change", args=[in_admin.pk]), data).status_code
+        == 302
+    )
+    api = client_for(org="org-a").patch(
+        f"/v1/prompt-compositions/{through_api.pk}", {"particleIds": [str(tone.pk), str(role.pk)]}, format="json"
+    )
+    assert api.status_code == 200
+
+    admin_event = AuditEvent.objects.filter(object_id=in_admin.pk, action="updated").get()
+    api_event = AuditEvent.objects.filter(object_id=through_api.pk, action="updated").get()
+    assert admin_event.changed_fields == api_event.changed_fields == ["particleIds"]
+    assert admin_event.actor == f"staff:{STAFF_USERNAME}"
+    assert in_admin.history.count() == through_api.history.count() == 2
+    latest = in_admin.history.order_by("-history_date", "-history_id").first()
+    assert latest.particle_ids == [str(tone.pk), str(role.pk)]
+    assert latest.history_actor == f"staff:{STAFF_USERNAME}"
 
 
 def test_particle_content_must_keep_its_compositions_within_the_limit(staff_client, make_particle, make_composition):
