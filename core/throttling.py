@@ -15,12 +15,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
 from core.authentication import Principal
-from core.cache import RedisCache
+
+CACHE_ALIAS = "default"
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -61,9 +64,9 @@ def increment_counters(
             values.append(cache.incr(key))
         return values, cache.get_many(prefetch) if prefetch else {}
 
-    client = cache._cache.get_client(write=True)
-    keys = [cache.make_and_validate_key(key) for key, _ in counters]
-    prefetch_keys = [cache.make_and_validate_key(key) for key in prefetch]
+    client = get_redis_connection(CACHE_ALIAS)
+    keys = [cache.client.make_key(key) for key, _ in counters]
+    prefetch_keys = [cache.client.make_key(key) for key in prefetch]
 
     def round_trip() -> list:
         pipeline = client.pipeline(transaction=False)
@@ -80,7 +83,7 @@ def increment_counters(
         if isinstance(result, Exception):
             raise result
     found = zip(prefetch, results[1], strict=True) if prefetch else ()
-    return results[0], {key: cache._cache.loads(value) for key, value in found if value is not None}
+    return results[0], {key: cache.client.decode(value) for key, value in found if value is not None}
 
 
 class PrincipalRateThrottle(BaseThrottle):
@@ -93,7 +96,7 @@ class PrincipalRateThrottle(BaseThrottle):
     """
 
     def __init__(self) -> None:
-        self.cache = caches["default"]
+        self.cache = caches[CACHE_ALIAS]
         self.retry_after: float | None = None
 
     def allow_request(self, request, view) -> bool:

@@ -202,10 +202,10 @@ def redis_cache(settings: Any) -> Iterator[None]:
         pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
     settings.CACHES = {
         "default": {
-            "BACKEND": "core.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_LOCATION,
             "KEY_PREFIX": REDIS_PREFIX,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
     cache.clear()
