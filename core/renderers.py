@@ -13,8 +13,6 @@ def _default(value: Any) -> Any:
         return float(value)
     if isinstance(value, Promise):
         return str(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
