@@ -6,32 +6,49 @@ also becomes an AuditEvent: who did what to which object, when, which fields cha
 which request. Deriving it here means no write path (API, admin, shell) can forget it.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
 from django.dispatch import receiver
+from rest_framework import serializers
 from simple_history.signals import post_create_historical_record
 
 from core.history import CHANGE_TYPES
 from core.middleware import request_id_var
 from core.models import AuditEvent
 
-# The audited models and the `objectType` their events carry; each app registers its own.
-OBJECT_TYPES: dict[type[models.Model], str] = {}
 NOT_CHANGES = {"id", "created_at", "updated_at"}
 
 
-def track(model: type[models.Model], *, object_type: str) -> None:
-    """Record an audit event for every version simple-history keeps of `model` (call from `ready()`)."""
-    OBJECT_TYPES[model] = object_type
+@dataclass(frozen=True)
+class Tracked:
+    object_type: str  # the events' `objectType`
+    wire_names: dict[str, str]  # {model attribute: the API's name}, from the resource's serializer
+
+
+# The audited models; each app registers its own.
+TRACKED: dict[type[models.Model], Tracked] = {}
+
+
+def track(model: type[models.Model], *, object_type: str, serializer: type[serializers.Serializer]) -> None:
+    """Record an audit event for every version simple-history keeps of `model` (call from `ready()`).
+
+    `changedFields` names the fields as `serializer` does (`source` -> field name).
+    """
+    names = {field.source: name for name, field in serializer().fields.items() if field.source != "*"}
+    TRACKED[model] = Tracked(object_type=object_type, wire_names=names)
 
 
 def wire_name(model: type[models.Model], field_name: str) -> str:
-    """The API's camelCase name of a model field (`parent` -> `parentId`)."""
-    head, *rest = field_name.split("_")
-    name = head + "".join(part.title() for part in rest)
+    """The API's name of a model field: the serializer's, or for a field the API does not show
+    (`organization_id`), its camelCase."""
+    names = TRACKED[model].wire_names
     field = model._meta.get_field(field_name)
-    return f"{name}Id" if field.is_relation and field.many_to_one else name
+    if field_name in names or field.attname in names:
+        return names.get(field_name) or names[field.attname]
+    head, *rest = field.attname.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def changed_fields(model: type[models.Model], history_instance: Any, action: str) -> list[str]:
@@ -51,16 +68,17 @@ def changed_fields(model: type[models.Model], history_instance: Any, action: str
     if hasattr(history_instance, "particle_ids") and (
         previous is None or previous.particle_ids != history_instance.particle_ids
     ):
-        fields.append("particleIds")
+        fields.append(TRACKED[model].wire_names["particle_ids"])
     return fields
 
 
 @receiver(post_create_historical_record, dispatch_uid="core.audit.record_audit_event")
 def record_audit_event(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:
     model = instance._meta.concrete_model
-    object_type = OBJECT_TYPES.get(model)
-    if object_type is None:
+    tracked = TRACKED.get(model)
+    if tracked is None:
         return
+    object_type = tracked.object_type
     action = CHANGE_TYPES[history_instance.history_type]
     AuditEvent.objects.create(
         occurred_at=history_instance.history_date,

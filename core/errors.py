@@ -17,7 +17,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
@@ -66,25 +66,28 @@ def error_body(status_code: int, code: str, detail: str, **extra: Any) -> dict[s
     return body
 
 
-def wire_names(serializer_class: Any) -> dict[str, str]:
-    """{model field: wire name} of a serializer's fields (`particle_ids` -> `particleIds`)."""
-    if serializer_class is None:
-        return {}
-    return {field.source: name for name, field in serializer_class().fields.items() if field.source != "*"}
+def wire_names(serializer: serializers.Serializer) -> dict[str, str]:
+    """{model attribute: wire name} of a serializer's fields (`particle_ids` -> `particleIds`)."""
+    return {field.source: name for name, field in serializer.fields.items() if field.source != "*"}
 
 
-def django_validation_detail(exc: DjangoValidationError, *, view: Any = None) -> dict[str, list[str]]:
-    """A service's Django `ValidationError` (keyed by model field) as the API's field errors,
-    keyed by the wire names of the view's serializer."""
+def as_api_errors(exc: DjangoValidationError, names: dict[str, str]) -> dict[str, list[str]]:
+    """A Django `ValidationError` (keyed by model field) as the API's field errors, keyed by the
+    wire names in `names` (`nonFieldErrors` for the whole object): the one mapping of the two."""
     if not hasattr(exc, "error_dict"):
         return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-    serializer_class = view.get_serializer_class() if hasattr(view, "get_serializer_class") else None
-    names = wire_names(serializer_class)
     errors: dict[str, list[str]] = {}
     for key, messages in exc.message_dict.items():
         name = api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else names.get(key, key)
         errors.setdefault(name, []).extend(messages)
     return errors
+
+
+def django_validation_detail(exc: DjangoValidationError, *, view: Any = None) -> dict[str, list[str]]:
+    """A service's Django `ValidationError` as the API's field errors, keyed by the wire names of
+    the view's serializer."""
+    serializer_class = view.get_serializer_class() if hasattr(view, "get_serializer_class") else None
+    return as_api_errors(exc, wire_names(serializer_class()) if serializer_class is not None else {})
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -3,12 +3,11 @@
 import copy
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from core.db import validate_unique_constraints
+from core.errors import as_api_errors, wire_names
 
 # The JSON type a field's value must have, by field class (the first match wins). DRF would
 # coerce `0` to "0" for a string, "12" or 12.0 to 12 for an integer and "yes" to true for a
@@ -114,13 +113,4 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
     def _to_api_errors(self, exc: DjangoValidationError) -> dict[str, list[str]]:
-        source_to_name = {field.source: name for name, field in self.fields.items()}
-        errors: dict[str, list[str]] = {}
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                target = key
-                if target == NON_FIELD_ERRORS:
-                    target = api_settings.NON_FIELD_ERRORS_KEY
-                name = source_to_name.get(target, target)
-                errors.setdefault(name, []).append(message)
-        return errors
+        return as_api_errors(exc, wire_names(self))

@@ -9,7 +9,8 @@ class ModelsRegistryConfig(AppConfig):
     def ready(self) -> None:
         from core import audit
         from models_registry import resolved_cache
+        from models_registry.api.serializers import AIModelSerializer
         from models_registry.models import AIModel
 
-        audit.track(AIModel, object_type="model")
+        audit.track(AIModel, object_type="model", serializer=AIModelSerializer)
         resolved_cache.connect_signals()

@@ -8,7 +8,8 @@ class PromptsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import audit
+        from prompts.api.serializers import PromptCompositionSerializer, PromptParticleSerializer
         from prompts.models import PromptComposition, PromptParticle
 
-        audit.track(PromptParticle, object_type="prompt-particle")
-        audit.track(PromptComposition, object_type="prompt-composition")
+        audit.track(PromptParticle, object_type="prompt-particle", serializer=PromptParticleSerializer)
+        audit.track(PromptComposition, object_type="prompt-composition", serializer=PromptCompositionSerializer)

@@ -24,18 +24,6 @@ from models_registry.models import (
 )
 from prompts.models import PromptComposition
 
-# The wire name of every model field that can be inherited (for `inheritedFields`).
-WIRE_NAMES = {
-    "provider": "provider",
-    "provider_model_id": "providerModelId",
-    "credit_multiplier": "creditMultiplier",
-    "supports_tools": "supportsTools",
-    "supports_vision": "supportsVision",
-    "supports_reasoning": "supportsReasoning",
-    "max_tokens": "maxTokens",
-    "description": "description",
-}
-
 HELP = {
     "id": "Unique identifier for the model",
     "name": "Human-readable display name",
@@ -101,31 +89,101 @@ def _timestamp(value) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-# The columns a response is built from: the model's own and the inheritable ones of its parent.
-OWN_COLUMNS = (
-    "id",
-    "name",
-    "description",
-    "is_system",
-    "parent_id",
-    "provider",
-    "provider_model_id",
-    "context_window",
-    "max_tokens",
-    "supports_streaming",
-    "supports_tools",
-    "supports_vision",
-    "supports_reasoning",
-    "credit_multiplier",
-    "is_enabled",
-    "system_prompt_composition_id",
-    "system_prompt_override",
-    "created_at",
-    "updated_at",
+def _uuid_or_none(value) -> str | None:
+    return str(value) if value else None
+
+
+# The one statement of the response's wire names: each field's `source` is the model's attribute,
+# and `represent_row` builds bodies from these fields without instantiating a serializer.
+class AIModelSerializer(serializers.Serializer):
+    """Schema for AI model response data."""
+
+    id = serializers.UUIDField(read_only=True, help_text=HELP["id"])
+    name = serializers.CharField(read_only=True, help_text=HELP["name"])
+    description = serializers.CharField(read_only=True, help_text=HELP["description"])
+    provider = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["provider"])
+    providerModelId = serializers.CharField(
+        source="provider_model_id", read_only=True, allow_null=True, help_text=HELP["providerModelId"]
+    )
+    contextWindow = serializers.IntegerField(
+        source="context_window",
+        read_only=True,
+        min_value=limits.CONTEXT_WINDOW_MIN,
+        max_value=limits.CONTEXT_WINDOW_MAX,
+        help_text=HELP["contextWindow"],
+    )
+    maxTokens = serializers.IntegerField(
+        source="max_tokens",
+        read_only=True,
+        allow_null=True,
+        min_value=limits.MAX_TOKENS_MIN,
+        max_value=limits.MAX_TOKENS_MAX,
+        help_text=HELP["maxTokens"],
+    )
+    supportsStreaming = serializers.BooleanField(
+        source="supports_streaming", read_only=True, help_text=HELP["supportsStreaming"]
+    )
+    supportsTools = serializers.BooleanField(source="supports_tools", read_only=True, help_text=HELP["supportsTools"])
+    supportsVision = serializers.BooleanField(
+        source="supports_vision", read_only=True, help_text=HELP["supportsVision"]
+    )
+    supportsReasoning = serializers.BooleanField(
+        source="supports_reasoning", read_only=True, help_text=HELP["supportsReasoning"]
+    )
+    creditMultiplier = serializers.DecimalField(
+        source="credit_multiplier",
+        read_only=True,
+        max_digits=limits.CREDIT_MULTIPLIER_MAX_DIGITS,
+        decimal_places=limits.CREDIT_MULTIPLIER_DECIMAL_PLACES,
+        coerce_to_string=False,
+        min_value=Decimal(1).scaleb(-limits.CREDIT_MULTIPLIER_DECIMAL_PLACES),
+        help_text=HELP["creditMultiplier"],
+    )
+    isEnabled = serializers.BooleanField(source="is_enabled", read_only=True, help_text=HELP["isEnabled"])
+    isSystem = serializers.BooleanField(source="is_system", read_only=True, help_text=HELP["isSystem"])
+    parentId = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True, help_text=HELP["parentId"])
+    systemPromptCompositionId = serializers.UUIDField(
+        source="system_prompt_composition_id",
+        read_only=True,
+        allow_null=True,
+        help_text=HELP["systemPromptCompositionId"],
+    )
+    systemPromptOverride = serializers.CharField(
+        source="system_prompt_override",
+        read_only=True,
+        max_length=limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH,
+        help_text=HELP["systemPromptOverride"],
+    )
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True, help_text=HELP["createdAt"])
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True, help_text=HELP["updatedAt"])
+    inheritedFields = serializers.ListField(
+        source="inherited_fields", child=serializers.CharField(), read_only=True, help_text=HELP["inheritedFields"]
+    )
+
+    def to_representation(self, instance: AIModel) -> dict[str, Any]:
+        return represent_model(instance)
+
+
+# (wire name, model attribute) of every response field, and each model field's wire name.
+RESPONSE_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (name, field.source) for name, field in AIModelSerializer().fields.items()
 )
+WIRE_NAMES: dict[str, str] = {source: name for name, source in RESPONSE_FIELDS}
+
+# The columns a response is built from: the model's own and the inheritable ones of its parent.
+OWN_COLUMNS = tuple(source for _, source in RESPONSE_FIELDS if source != "inherited_fields")
 PARENT_COLUMNS = (*INHERITED_ALWAYS, *INHERITED_WHEN_EMPTY)
 PARENT_KEYS = {column: f"parent__{column}" for column in PARENT_COLUMNS}
+INHERITED_WIRE_NAMES = {column: WIRE_NAMES[column] for column in PARENT_COLUMNS}
 ROW_COLUMNS = (*OWN_COLUMNS, *PARENT_KEYS.values())
+# How a column's value is written on the wire (the others as they are).
+WIRE_FORMATS = {
+    "id": str,
+    "parent_id": _uuid_or_none,
+    "system_prompt_composition_id": _uuid_or_none,
+    "created_at": _timestamp,
+    "updated_at": _timestamp,
+}
 
 
 def row_of(obj: AIModel) -> dict[str, Any]:
@@ -147,88 +205,17 @@ def represent_row(row: dict[str, Any]) -> dict[str, Any]:
     inherited = inherited_field_names(
         is_system=row["is_system"], max_tokens=row["max_tokens"], description=row["description"]
     )
-    value = {field: row[field] for field in PARENT_COLUMNS}
+    values = dict(row)
     for field in inherited:
-        value[field] = row[PARENT_KEYS[field]]
-    composition_id = row["system_prompt_composition_id"]
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "description": value["description"],
-        "provider": value["provider"],
-        "providerModelId": value["provider_model_id"],
-        "contextWindow": row["context_window"],
-        "maxTokens": value["max_tokens"],
-        "supportsStreaming": row["supports_streaming"],
-        "supportsTools": value["supports_tools"],
-        "supportsVision": value["supports_vision"],
-        "supportsReasoning": value["supports_reasoning"],
-        "creditMultiplier": value["credit_multiplier"],
-        "isEnabled": row["is_enabled"],
-        "isSystem": row["is_system"],
-        "parentId": str(row["parent_id"]) if row["parent_id"] else None,
-        "systemPromptCompositionId": str(composition_id) if composition_id else None,
-        "systemPromptOverride": row["system_prompt_override"],
-        "createdAt": _timestamp(row["created_at"]),
-        "updatedAt": _timestamp(row["updated_at"]),
-        "inheritedFields": [WIRE_NAMES[field] for field in inherited],
-    }
+        values[field] = row[PARENT_KEYS[field]]
+    for column, wire_format in WIRE_FORMATS.items():
+        values[column] = wire_format(values[column])
+    values["inherited_fields"] = [WIRE_NAMES[field] for field in inherited]
+    return {name: values[source] for name, source in RESPONSE_FIELDS}
 
 
 def represent_model(obj: AIModel) -> dict[str, Any]:
     return represent_row(row_of(obj))
-
-
-class AIModelSerializer(serializers.Serializer):
-    """Schema for AI model response data."""
-
-    id = serializers.UUIDField(read_only=True, help_text=HELP["id"])
-    name = serializers.CharField(read_only=True, help_text=HELP["name"])
-    description = serializers.CharField(read_only=True, help_text=HELP["description"])
-    provider = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["provider"])
-    providerModelId = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["providerModelId"])
-    contextWindow = serializers.IntegerField(
-        read_only=True,
-        min_value=limits.CONTEXT_WINDOW_MIN,
-        max_value=limits.CONTEXT_WINDOW_MAX,
-        help_text=HELP["contextWindow"],
-    )
-    maxTokens = serializers.IntegerField(
-        read_only=True,
-        allow_null=True,
-        min_value=limits.MAX_TOKENS_MIN,
-        max_value=limits.MAX_TOKENS_MAX,
-        help_text=HELP["maxTokens"],
-    )
-    supportsStreaming = serializers.BooleanField(read_only=True, help_text=HELP["supportsStreaming"])
-    supportsTools = serializers.BooleanField(read_only=True, help_text=HELP["supportsTools"])
-    supportsVision = serializers.BooleanField(read_only=True, help_text=HELP["supportsVision"])
-    supportsReasoning = serializers.BooleanField(read_only=True, help_text=HELP["supportsReasoning"])
-    creditMultiplier = serializers.DecimalField(
-        read_only=True,
-        max_digits=limits.CREDIT_MULTIPLIER_MAX_DIGITS,
-        decimal_places=limits.CREDIT_MULTIPLIER_DECIMAL_PLACES,
-        coerce_to_string=False,
-        min_value=Decimal(1).scaleb(-limits.CREDIT_MULTIPLIER_DECIMAL_PLACES),
-        help_text=HELP["creditMultiplier"],
-    )
-    isEnabled = serializers.BooleanField(read_only=True, help_text=HELP["isEnabled"])
-    isSystem = serializers.BooleanField(read_only=True, help_text=HELP["isSystem"])
-    parentId = serializers.UUIDField(read_only=True, allow_null=True, help_text=HELP["parentId"])
-    systemPromptCompositionId = serializers.UUIDField(
-        read_only=True, allow_null=True, help_text=HELP["systemPromptCompositionId"]
-    )
-    systemPromptOverride = serializers.CharField(
-        read_only=True, max_length=limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH, help_text=HELP["systemPromptOverride"]
-    )
-    createdAt = serializers.DateTimeField(read_only=True, help_text=HELP["createdAt"])
-    updatedAt = serializers.DateTimeField(read_only=True, help_text=HELP["updatedAt"])
-    inheritedFields = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=HELP["inheritedFields"]
-    )
-
-    def to_representation(self, instance: AIModel) -> dict[str, Any]:
-        return represent_model(instance)
 
 
 def usability(obj: AIModel) -> tuple[bool, str | None]:

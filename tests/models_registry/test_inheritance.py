@@ -2,7 +2,8 @@
 
 import pytest
 
-from models_registry.api.serializers import WIRE_NAMES, represent_model
+from models_registry.api.serializers import INHERITED_WIRE_NAMES as WIRE_NAMES
+from models_registry.api.serializers import represent_model
 from models_registry.models import INHERITED_ALWAYS, AIModel, inherited_field_names
 from tests.factories import SystemModelFactory, UserModelFactory
 
