@@ -1,8 +1,9 @@
 """Seed system models from a JSON catalog (`manage.py seed_system_models`).
 
-The catalog is a JSON list of objects with the API's camelCase keys, keyed on
-(provider, providerModelId). Every entry is checked (types, then the model's own validators,
-then uniqueness inside the file and against the database) before anything is written; the
+The catalog (models_registry.catalog) is a JSON list of objects with the API's camelCase keys,
+keyed on (provider, providerModelId). Every entry is checked (types through the catalog's
+serializer, then the model's own validators, then uniqueness inside the file and against the
+database) before anything is written; the
 write is one transaction of bulk statements, so 10,000 entries take a few queries, not 10,000.
 System models in the database that the file does not mention are left alone.
 """
@@ -10,19 +11,25 @@ System models in the database that the file does not mention are left alone.
 from __future__ import annotations
 
 import difflib
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from models_registry import resolved_cache
+from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogError: the command's too)
+    CAMEL_CASE,
+    CATALOG_FIELDS,
+    SEEDED_FIELDS,
+    CatalogError,
+    json_type,
+    load_catalog,
+)
 from models_registry.models import AIModel
 from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 
@@ -41,41 +48,7 @@ HISTORY_ACTOR = "system:seed"
 HISTORY_CHANGE_REASON = "seed_system_models"
 
 
-@dataclass(frozen=True)
-class CatalogField:
-    field: str  # the AIModel field
-    kind: type  # str, int, bool or Decimal
-    required: bool = False
-    default: Any = None
-
-
-# The catalog's camelCase keys (the API's names), in the order error messages list them.
-CATALOG_FIELDS: dict[str, CatalogField] = {
-    "name": CatalogField("name", str, required=True),
-    "description": CatalogField("description", str, default=""),
-    "provider": CatalogField("provider", str, required=True),
-    "providerModelId": CatalogField("provider_model_id", str, required=True),
-    "contextWindow": CatalogField("context_window", int, required=True),
-    "maxTokens": CatalogField("max_tokens", int, required=True),
-    "supportsStreaming": CatalogField("supports_streaming", bool, default=True),
-    "supportsTools": CatalogField("supports_tools", bool, default=False),
-    "supportsVision": CatalogField("supports_vision", bool, default=False),
-    "supportsReasoning": CatalogField("supports_reasoning", bool, default=False),
-    "creditMultiplier": CatalogField("credit_multiplier", Decimal, required=True),
-    "isEnabled": CatalogField("is_enabled", bool, default=True),
-}
-CAMEL_CASE: dict[str, str] = {spec.field: key for key, spec in CATALOG_FIELDS.items()}
-SEEDED_FIELDS: tuple[str, ...] = tuple(CAMEL_CASE)
-
 Key = tuple[str, str]
-
-
-class CatalogError(Exception):
-    """The catalog cannot be used; nothing was written. `errors` holds one line per problem."""
-
-    def __init__(self, message: str, errors: Iterable[str] = ()) -> None:
-        super().__init__(message)
-        self.errors = list(errors)
 
 
 @dataclass
@@ -94,51 +67,6 @@ class SeedResult:
         if not self.created and not self.updated:
             line += " (nothing to change)"
         return line
-
-
-# --- Reading the file --------------------------------------------------------------------
-
-
-def load_catalog(path: str | Path) -> list[dict]:
-    """Read a catalog file: a JSON list. The entries themselves are checked by seed_system_models."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM is tolerated
-    except FileNotFoundError:
-        raise CatalogError("file not found.") from None
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
-    except OSError as exc:
-        raise CatalogError(f"cannot read the file: {exc.strerror or exc}.") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
-    except ValueError as exc:
-        raise CatalogError(f"invalid JSON: {exc}") from None
-    if not isinstance(data, list):
-        raise CatalogError(f"the top level must be a JSON list of model objects, not {_json_type(data)}.")
-    return data
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON value.")
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 # --- Validating entries --------------------------------------------------------------------
@@ -187,38 +115,10 @@ def _label(index: int, raw: Any) -> str:
     return f"entry {index}"
 
 
-def _convert(spec: CatalogField, value: Any) -> Any:
-    """The Python value for one catalog value, or ValueError with the message to show."""
-    got = f"got {_json_type(value)}"
-    if spec.kind is str:
-        if not isinstance(value, str):
-            raise ValueError(f"Must be a string ({got}).")
-        # Like the API's serializers (DRF trims CharField input), so both store the same text.
-        return value.strip()
-    if spec.kind is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"Must be true or false ({got}).")
-        return value
-    if spec.kind is int:
-        # bool is a subclass of int in Python; true is not a token count.
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"Must be an integer ({got}).")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"Must be a decimal number or a string holding one ({got}).")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"Must be a decimal number, not {value!r}.") from None
-    if not number.is_finite():
-        raise ValueError("Must be a finite decimal number.")
-    return number
-
-
 def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
     label = _label(index, raw)
     if not isinstance(raw, dict):
-        errors.add(index, label, f"must be a JSON object, not {_json_type(raw)}.")
+        errors.add(index, label, f"must be a JSON object, not {json_type(raw)}.")
         return None
 
     problems: list[tuple[str | None, str]] = []  # (camelCase key or None for the entry, message)
@@ -238,9 +138,9 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
                 values[spec.field] = spec.default
             continue
         try:
-            values[spec.field] = _convert(spec, raw[key])
-        except ValueError as exc:
-            problems.append((key, str(exc)))
+            values[spec.field] = spec.serializer_field.to_internal_value(raw[key])
+        except serializers.ValidationError as exc:
+            problems.extend((key, str(message)) for message in exc.detail)
             bad_fields.add(spec.field)
 
     instance = AIModel(is_system=True, parent=None, organization_id=None, **values)
