@@ -106,3 +106,13 @@ def validate_unique_constraints(instance: models.Model, *, exclude: Iterable[str
             errors.setdefault(_first_field(constraint) or NON_FIELD_ERRORS, []).append(exc)
     if errors:
         raise ValidationError(errors)
+
+
+def ensure_used_only_within(users: models.QuerySet, organization_id: str | None, *, what: str) -> None:
+    """An object given to one organization may be used only by that organization's objects (a
+    global object fits everywhere): `users` are what uses it, `what` names them in the error."""
+    if organization_id is None:
+        return
+    names = sorted({user.name for user in users.exclude(is_system=False, organization_id=organization_id)})
+    if names:
+        raise ValidationError({"organization_id": [f"Used by {what} outside this organization: {', '.join(names)}."]})

@@ -328,13 +328,12 @@ class UserModelAdmin(EnableDisableActionsMixin, history_admin_base(UserModel)):
 
 
 class PromptCompositionForm(prompts_admin.PromptCompositionForm):
-    def clean(self):
-        cleaned = super().clean()
+    def _post_clean(self):
+        super()._post_clean()
         if not self.errors and not self.instance._state.adding:
             self.apply_service_rule(
                 services.ensure_composition_owner_fits_models, self.instance, self.owner_changes_to()
             )
-        return cleaned
 
 
 class PromptCompositionAdmin(prompts_admin.PromptCompositionAdmin):

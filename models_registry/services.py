@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from core.db import validate_unique_constraints
+from core.db import ensure_used_only_within, validate_unique_constraints
 from core.exceptions import Conflict
 from core.history import delete_with_actor, save_with_actor
 from models_registry.models import AIModel, child_limit_errors
@@ -74,14 +74,7 @@ def model_prompt_restore(*, model: AIModel, record: Any, actor: str) -> AIModel:
 def ensure_composition_owner_fits_models(composition: PromptComposition, organization_id: str | None) -> None:
     """A composition given to one organization may be used only by that organization's user models
     (a global one fits every model)."""
-    if organization_id is None:
-        return
-    conflicting = composition.models.exclude(is_system=False, organization_id=organization_id)
-    names = sorted({model.name for model in conflicting})
-    if names:
-        raise ValidationError(
-            {"organization_id": ["Used by models outside this organization: " + ", ".join(names) + "."]}
-        )
+    ensure_used_only_within(composition.models.all(), organization_id, what="models")
 
 
 # --- A system model's new limits against the user models built on it --------------------------

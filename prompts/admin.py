@@ -59,14 +59,14 @@ class PromptParticleForm(OwnedPromptObjectForm):
         fields = ("name", "kind", "content", "is_system", "organization_id")
         labels = {"is_system": "Global"}
 
-    def clean(self):
-        cleaned = super().clean()
+    def _post_clean(self):
+        # After the model's own validation (the owner pair), on the form's values.
+        super()._post_clean()
         if self.errors or self.instance._state.adding:
-            return cleaned
+            return
         if "content" in self.changed_data:
-            self.apply_service_rule(services.ensure_compositions_fit, self.instance, cleaned["content"])
+            self.apply_service_rule(services.ensure_compositions_fit, self.instance, self.cleaned_data["content"])
         self.apply_service_rule(services.ensure_owner_fits_compositions, self.instance, self.owner_changes_to())
-        return cleaned
 
 
 class PromptCompositionForm(OwnedPromptObjectForm):

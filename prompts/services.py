@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from core.db import ensure_used_only_within
 from core.exceptions import Conflict, reference_of
 from core.history import delete_with_actor, save_with_actor
 from prompts import limits, selectors
@@ -64,14 +65,7 @@ def ensure_compositions_fit(particle: PromptParticle, content: str) -> None:
 def ensure_owner_fits_compositions(particle: PromptParticle, organization_id: str | None) -> None:
     """A particle given to one organization may be used only by that organization's compositions
     (a global particle fits everywhere)."""
-    if organization_id is None:
-        return
-    conflicting = particle.compositions.exclude(is_system=False, organization_id=organization_id)
-    names = sorted({composition.name for composition in conflicting})
-    if names:
-        raise ValidationError(
-            {"organization_id": ["Used by compositions outside this organization: " + ", ".join(names) + "."]}
-        )
+    ensure_used_only_within(particle.compositions.all(), organization_id, what="compositions")
 
 
 def owner_of(data: dict[str, Any]) -> str | None:

@@ -706,6 +706,39 @@ def test_an_admin_reorder_leaves_the_same_audit_detail_as_the_api(staff_client, 
     assert latest.history_actor == f"staff:{STAFF_USERNAME}"
 
 
+def test_a_particle_cannot_move_to_an_organization_whose_compositions_do_not_use_it(
+    staff_client, make_particle, make_composition
+):
+    particle = make_particle("Shared.")
+    make_composition([particle], name="Global user")
+    data = {"name": particle.name, "kind": "custom", "content": "Shared.", "is_system": "", "organization_id": "org-x"}
+
+    response = staff_client.post(reverse("admin:prompts_promptparticle_change", args=[particle.pk]), data)
+
+    assert response.status_code == 200
+    assert form_errors(response)["organization_id"] == ["Used by compositions outside this organization: Global user."]
+    particle.refresh_from_db()
+    assert (particle.is_system, particle.organization_id) == (True, None)
+
+
+def test_a_composition_cannot_move_to_an_organization_whose_models_do_not_use_it(
+    staff_client, make_particle, make_composition, make_system_model, make_user_model
+):
+    particle = make_particle("Role.")
+    composition = make_composition([particle], name="Shared prompt")
+    make_user_model(make_system_model(), name="Elsewhere", system_prompt_composition=composition)
+    (item,) = composition.items.all()
+    data = composition_form([(item.pk, 0, particle.pk)], initial=1, name=composition.name, is_system="")
+    data["organization_id"] = "org-x"
+
+    response = staff_client.post(reverse("admin:prompts_promptcomposition_change", args=[composition.pk]), data)
+
+    assert response.status_code == 200
+    assert form_errors(response)["organization_id"] == ["Used by models outside this organization: Elsewhere."]
+    composition.refresh_from_db()
+    assert (composition.is_system, composition.organization_id) == (True, None)
+
+
 def test_particle_content_must_keep_its_compositions_within_the_limit(staff_client, make_particle, make_composition):
     particle = make_particle("Short.")
     make_composition([particle, make_particle("x" * 15_000), make_particle("z" * 15_000)], name="Long one")
