@@ -6,7 +6,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import pytest
 
 from models_registry.models import AIModel
@@ -17,19 +16,6 @@ MODELS_URL = "/v1/models"
 PARTICLES_URL = "/v1/prompt-particles"
 COMPOSITIONS_URL = "/v1/prompt-compositions"
 AUDIT_URL = "/v1/audit-events"
-
-
-def assert_error_shape(response: Any, status: int) -> dict[str, Any]:
-    """The one JSON error shape: {"status", "code", "detail"} and nothing that looks like a traceback."""
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = orjson.loads(response.content)
-    assert body["status"] == status
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert b"Traceback" not in response.content
-    assert b'File "' not in response.content
-    return body
 
 
 @pytest.fixture

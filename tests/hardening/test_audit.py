@@ -14,7 +14,7 @@ from core.models import AuditEvent
 from models_registry.models import AIModel
 from tests.hardening.conftest import AUDIT_URL, COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 MEMBER_ACTOR = "member:member-test-org-a"
 M2M_ACTOR = "m2m:m2m-client-test-org-a"
@@ -30,11 +30,6 @@ EVENT_FIELDS = {
     "changedFields",
     "requestId",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 def events_of(object_id: Any) -> list[AuditEvent]:

@@ -15,21 +15,16 @@ from rest_framework.test import APIClient
 from core.models import AuditEvent
 from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptParticle
+from tests.assertions import assert_error_shape
 from tests.hardening.conftest import (
     COMPOSITIONS_URL,
     MODELS_URL,
     PARTICLES_URL,
-    assert_error_shape,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 ETAG_SHAPE = re.compile(r'^"[^"\s]+"$')
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 @dataclass

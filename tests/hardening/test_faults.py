@@ -15,14 +15,10 @@ from core import jwks
 from core.models import AuditEvent, IdempotencyRecord
 from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
-from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
+from tests.assertions import assert_error_shape
+from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 # --- The database is unavailable --------------------------------------------------------------------------

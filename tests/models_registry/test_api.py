@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from models_registry import limits
 from models_registry.models import AIModel
 from prompts.models import PromptParticle
+from tests.assertions import assert_error_shape
 from tests.factories import (
     CompositionFactory,
     GlobalParticleFactory,
@@ -27,7 +28,7 @@ from tests.factories import (
     UserModelFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 MODELS_URL = "/v1/models"
 
@@ -64,12 +65,6 @@ ALWAYS_INHERITED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    """The throttle counters live in the cache for the whole process; these tests make many requests."""
-    settings.THROTTLE_RATES = {}
-
-
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -87,16 +82,6 @@ def create(client: APIClient, **body: Any):
 
 def patch(client: APIClient, pk: Any, **body: Any):
     return client.patch(detail_url(pk), body, format="json")
-
-
-def assert_error_shape(response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = orjson.loads(response.content)
-    assert body["status"] == status
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def field_errors(response) -> dict[str, list[str]]:
