@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,18 +28,10 @@ def system_model(db: Any) -> AIModel:
 
 
 @pytest.fixture
-def make_model(system_model: AIModel) -> Callable[..., AIModel]:
-    def make(org: str = "org-a", **fields: Any) -> AIModel:
-        fields.setdefault("context_window", 32_768)
-        fields.setdefault("max_tokens", 1_000)
-        return UserModelFactory(parent=system_model, organization_id=org, **fields)
-
-    return make
-
-
-@pytest.fixture
-def user_model(make_model: Callable[..., AIModel]) -> AIModel:
-    return make_model(name="Support Bot", description="0")
+def user_model(system_model: AIModel) -> AIModel:
+    return UserModelFactory(
+        parent=system_model, name="Support Bot", description="0", context_window=32_768, max_tokens=1_000
+    )
 
 
 @pytest.fixture
@@ -49,16 +40,8 @@ def particle(db: Any):
 
 
 @pytest.fixture
-def make_particle(db: Any):
-    def make(org: str = "org-a", **fields: Any):
-        return ParticleFactory(organization_id=org, **fields)
-
-    return make
-
-
-@pytest.fixture
-def composition(make_particle) -> PromptComposition:
-    return CompositionFactory(organization_id="org-a", particles=[make_particle(), make_particle()])
+def composition(db: Any) -> PromptComposition:
+    return CompositionFactory(organization_id="org-a", particles=[ParticleFactory(), ParticleFactory()])
 
 
 def model_body(parent: AIModel, **overrides: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from models_registry.seeding import (
     load_catalog,
     seed_system_models,
 )
+from tests.factories import UserModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -406,9 +407,7 @@ def test_a_change_that_would_break_a_user_model_writes_nothing(tmp_path: Path) -
     path = write(tmp_path, [entry(1, contextWindow=128000, maxTokens=8192)])
     seed("--file", str(path))
     parent = AIModel.objects.get()
-    AIModel.objects.create(
-        name="Support bot", organization_id="org-a", parent=parent, context_window=100000, max_tokens=None
-    )
+    UserModelFactory(name="Support bot", organization_id="org-a", parent=parent, context_window=100000, max_tokens=None)
     write(tmp_path, [entry(1, contextWindow=32768, maxTokens=8192, supportsStreaming=False)])
 
     message = seed_error(path)
@@ -422,9 +421,7 @@ def test_a_change_that_would_break_a_user_model_writes_nothing(tmp_path: Path) -
 def test_a_change_that_keeps_user_models_valid_is_applied(tmp_path: Path) -> None:
     path = write(tmp_path, [entry(1, contextWindow=128000, maxTokens=8192)])
     seed("--file", str(path))
-    AIModel.objects.create(
-        name="Support bot", organization_id="org-a", parent=AIModel.objects.get(), context_window=32000
-    )
+    UserModelFactory(name="Support bot", organization_id="org-a", parent=AIModel.objects.get(), context_window=32000)
     write(tmp_path, [entry(1, contextWindow=64000, maxTokens=16000)])
 
     assert "updated 1" in seed("--file", str(path))

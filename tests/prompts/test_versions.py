@@ -11,6 +11,13 @@ from models_registry import services as model_services
 from models_registry.models import AIModel, UserModel
 from prompts import services
 from prompts.models import PromptComposition, PromptParticle
+from tests.factories import (
+    CompositionFactory,
+    GlobalParticleFactory,
+    ParticleFactory,
+    SystemModelFactory,
+    UserModelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +110,8 @@ def test_restoring_an_unknown_version_is_a_404(admin_client):
         assert response.status_code == 404, number
 
 
-def test_restore_needs_write_access(member_client, m2m_client_for, make_particle):
-    particle = make_particle()
+def test_restore_needs_write_access(member_client, m2m_client_for):
+    particle = ParticleFactory()
     particle.content = "v2"
     particle.save()
     url = f"{PARTICLES}/{particle.pk}/versions/1/restore"
@@ -116,8 +123,8 @@ def test_restore_needs_write_access(member_client, m2m_client_for, make_particle
     assert particle.content == "v2"
 
 
-def test_global_particle_versions_are_readable_but_not_restorable(admin_client, make_particle):
-    global_particle = make_particle(None, content="v1")
+def test_global_particle_versions_are_readable_but_not_restorable(admin_client):
+    global_particle = GlobalParticleFactory(content="v1")
     global_particle.content = "v2"
     global_particle.save()
 
@@ -131,14 +138,14 @@ def test_global_particle_versions_are_readable_but_not_restorable(admin_client, 
     assert global_particle.content == "v2"
 
 
-def test_restoring_a_particle_checks_the_compositions_using_it(admin_client, make_particle, make_composition):
+def test_restoring_a_particle_checks_the_compositions_using_it(admin_client):
     from prompts import limits
 
-    particle = make_particle(content="x" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    particle = ParticleFactory(content="x" * limits.PARTICLE_CONTENT_MAX_LENGTH)
     particle.content = "small"
     particle.save()
-    others = [make_particle(content="y" * limits.PARTICLE_CONTENT_MAX_LENGTH) for _ in range(2)]
-    make_composition(particles=[particle, *others])
+    others = [ParticleFactory(content="y" * limits.PARTICLE_CONTENT_MAX_LENGTH) for _ in range(2)]
+    CompositionFactory(particles=[particle, *others])
 
     response = admin_client.post(f"{PARTICLES}/{particle.pk}/versions/1/restore")
 
@@ -159,8 +166,8 @@ def test_a_deleted_particle_keeps_its_history(admin_client):
 # --- Compositions ------------------------------------------------------------------------------
 
 
-def test_composition_versions_keep_the_particle_order(admin_client, make_particle):
-    first, second, third = (make_particle(content=text) for text in ("ONE", "TWO", "THREE"))
+def test_composition_versions_keep_the_particle_order(admin_client):
+    first, second, third = (ParticleFactory(content=text) for text in ("ONE", "TWO", "THREE"))
     created = admin_client.post(
         COMPOSITIONS, {"name": "C", "particleIds": ids(first, second, third)}, format="json"
     ).json()
@@ -181,8 +188,8 @@ def test_composition_versions_keep_the_particle_order(admin_client, make_particl
     assert {version["actor"] for version in versions} == {ADMIN_ACTOR}
 
 
-def test_restoring_a_composition_brings_back_its_particle_order(admin_client, make_particle):
-    first, second, third = (make_particle(content=text) for text in ("ONE", "TWO", "THREE"))
+def test_restoring_a_composition_brings_back_its_particle_order(admin_client):
+    first, second, third = (ParticleFactory(content=text) for text in ("ONE", "TWO", "THREE"))
     created = admin_client.post(
         COMPOSITIONS, {"name": "Original", "particleIds": ids(first, second, third)}, format="json"
     ).json()
@@ -202,8 +209,8 @@ def test_restoring_a_composition_brings_back_its_particle_order(admin_client, ma
     assert versions[0]["snapshot"]["particleIds"] == ids(first, second, third)
 
 
-def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_client, make_particle):
-    kept, dropped = make_particle(content="KEPT"), make_particle(content="DROPPED")
+def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_client):
+    kept, dropped = ParticleFactory(content="KEPT"), ParticleFactory(content="DROPPED")
     created = admin_client.post(COMPOSITIONS, {"name": "C", "particleIds": ids(kept, dropped)}, format="json").json()
     url = f"{COMPOSITIONS}/{created['id']}"
     admin_client.patch(url, {"particleIds": ids(kept)}, format="json")
@@ -218,9 +225,9 @@ def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_
     assert admin_client.get(f"{url}/versions").json()["count"] == 2
 
 
-def test_composition_written_outside_the_services_still_snapshots_its_order(make_particle, make_composition):
-    first, second = make_particle(), make_particle()
-    composition = make_composition(particles=[first, second])
+def test_composition_written_outside_the_services_still_snapshots_its_order():
+    first, second = ParticleFactory(), ParticleFactory()
+    composition = CompositionFactory(particles=[first, second])
 
     composition.description = "changed in the shell"
     composition.save()
@@ -231,9 +238,9 @@ def test_composition_written_outside_the_services_still_snapshots_its_order(make
 # --- Actors outside the API ------------------------------------------------------------------------
 
 
-def test_staff_writes_record_the_django_user(make_particle):
+def test_staff_writes_record_the_django_user():
     staff = get_user_model().objects.create_user(username="alice", is_staff=True)
-    particle = make_particle()
+    particle = ParticleFactory()
 
     particle._history_user = staff
     particle.content = "edited in the admin"
@@ -255,9 +262,9 @@ def test_api_writes_leave_the_django_user_empty(admin_client):
 # --- A model's system prompt ------------------------------------------------------------------
 
 
-def test_model_prompt_versions_follow_the_prompt_fields(make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_override="First override")
+def test_model_prompt_versions_follow_the_prompt_fields():
+    composition = CompositionFactory(particles=[ParticleFactory()])
+    model = UserModelFactory(system_prompt_override="First override")
     model.name = "Renamed"  # not a prompt change
     model.save()
     model.system_prompt_override = ""
@@ -273,9 +280,9 @@ def test_model_prompt_versions_follow_the_prompt_fields(make_composition, make_u
     assert versions[1].system_prompt_override == "First override"
 
 
-def test_model_prompt_restore(make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_composition=composition)
+def test_model_prompt_restore():
+    composition = CompositionFactory(particles=[ParticleFactory()])
+    model = UserModelFactory(system_prompt_composition=composition)
     model.system_prompt_override = "Override"
     model.system_prompt_composition = None
     model.save()
@@ -293,8 +300,8 @@ def test_model_prompt_restore(make_composition, make_user_model):
     assert restored.system_prompt()[1] == "composition"
 
 
-def test_restoring_the_current_model_prompt_still_adds_a_version(make_user_model):
-    model = make_user_model(system_prompt_override="Same")
+def test_restoring_the_current_model_prompt_still_adds_a_version():
+    model = UserModelFactory(system_prompt_override="Same")
 
     model_services.model_prompt_restore(
         model=model, record=model_selectors.model_prompt_version(model, 1), actor=ADMIN_ACTOR
@@ -303,9 +310,9 @@ def test_restoring_the_current_model_prompt_still_adds_a_version(make_user_model
     assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
 
 
-def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_client, make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_composition=composition)
+def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_client):
+    composition = CompositionFactory(particles=[ParticleFactory()])
+    model = UserModelFactory(system_prompt_composition=composition)
     model.system_prompt_composition = None
     model.save()
     assert admin_client.delete(f"{COMPOSITIONS}/{composition.pk}").status_code == 204
@@ -319,15 +326,15 @@ def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_clien
     assert model.system_prompt_composition_id is None
 
 
-def test_model_prompt_restore_of_an_unknown_version(make_user_model):
-    model = make_user_model()
+def test_model_prompt_restore_of_an_unknown_version():
+    model = UserModelFactory()
 
     assert model_selectors.model_prompt_version(model, 5) is None
 
 
-def test_proxy_model_writes_are_recorded(system_model):
+def test_proxy_model_writes_are_recorded():
     model = UserModel.objects.create(
-        parent=system_model, organization_id="org-a", name="Via proxy", context_window=4_096, is_system=False
+        parent=SystemModelFactory(), organization_id="org-a", name="Via proxy", context_window=4_096, is_system=False
     )
     model.system_prompt_override = "Hello"
     model.save()
@@ -336,8 +343,8 @@ def test_proxy_model_writes_are_recorded(system_model):
     assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
 
 
-def test_the_composition_of_a_deleted_version_is_not_needed_to_read_versions(make_composition):
-    composition = make_composition()
+def test_the_composition_of_a_deleted_version_is_not_needed_to_read_versions():
+    composition = CompositionFactory(particles=[ParticleFactory()])
     composition_id = composition.pk
     services.composition_delete(composition=PromptComposition.objects.get(pk=composition_id), actor=ADMIN_ACTOR)
 
