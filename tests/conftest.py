@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from core import devkeys, jwks
 
 # Shared helper modules (not test modules): pytest rewrites their asserts as it does a test's.
-pytest.register_assert_rewrite("tests.assertions", "tests.api_cases")
+pytest.register_assert_rewrite("tests.assertions", "tests.api_cases", "tests.models_registry.helpers")
 
 TEST_KID = "test-key-1"
 
