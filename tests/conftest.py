@@ -22,6 +22,9 @@ from rest_framework.test import APIClient
 
 from core import devkeys, jwks
 
+# Shared helper modules (not test modules): pytest rewrites their asserts as it does a test's.
+pytest.register_assert_rewrite("tests.assertions", "tests.api_cases", "tests.models_registry.helpers")
+
 TEST_KID = "test-key-1"
 
 MakeToken = Callable[..., str]
@@ -176,6 +179,15 @@ def fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def no_rate_limits(settings: Any) -> None:
+    """No throttling: the counters live in the cache for the whole process, and API tests make many requests.
+
+    Modules that make many requests use it for every test: ``pytestmark = pytest.mark.usefixtures("no_rate_limits")``.
+    """
+    settings.THROTTLE_RATES = {}
 
 
 # --- Redis -----------------------------------------------------------------------------------------

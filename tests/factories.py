@@ -1,9 +1,13 @@
-"""factory_boy factories for the registry's models."""
+"""factory_boy factories for the registry's models: the tests make their rows here, and only here."""
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
+from core.models import AuditEvent, IdempotencyRecord
 from models_registry.models import AIModel
 from prompts.models import ParticleKind, PromptComposition, PromptCompositionParticle, PromptParticle
 
@@ -84,3 +88,44 @@ class CompositionFactory(factory.django.DjangoModelFactory):
             PromptCompositionParticle(composition=self, particle=particle, position=position)
             for position, particle in enumerate(extracted)
         )
+
+
+class GlobalCompositionFactory(CompositionFactory):
+    organization_id = None
+    is_system = True
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    """`AuditEventFactory(minutes_ago=5)` dates the event five minutes back."""
+
+    class Meta:
+        model = AuditEvent
+
+    class Params:
+        minutes_ago = 0
+
+    occurred_at = factory.LazyAttribute(lambda o: timezone.now() - timedelta(minutes=o.minutes_ago))
+    organization_id = "org-a"
+    actor = "member:member-test-org-a"
+    action = AuditEvent.Action.UPDATED
+    object_type = "model"
+    object_id = factory.LazyFunction(uuid.uuid4)
+    object_repr = "Something"
+    changed_fields = factory.LazyFunction(lambda: ["name"])
+    request_id = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    """`IdempotencyRecordFactory(expires_in=timedelta(seconds=-1))` is already expired."""
+
+    class Meta:
+        model = IdempotencyRecord
+
+    class Params:
+        expires_in = timedelta(hours=1)
+
+    organization_id = "org-a"
+    actor = "member:m"
+    key = factory.Sequence(lambda n: f"key-{n}")
+    request_fingerprint = "f" * 64
+    expires_at = factory.LazyAttribute(lambda o: timezone.now() + o.expires_in)

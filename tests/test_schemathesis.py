@@ -135,13 +135,12 @@ def _load(config: schemathesis.Config) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture
-def api(settings: Any, make_token: Any) -> Iterator[tuple[str, Ids]]:
+def api(settings: Any, make_token: Any, no_rate_limits: None) -> Iterator[tuple[str, Ids]]:
     """An org-a admin's token and the seeded rows' ids, the application set up for a run.
 
     Throttling is off. Django closes the database connection after every request; the run
     keeps it open, as Django's test client does, so every request works on the test database.
     """
-    settings.THROTTLE_RATES = {}
     settings.ALLOWED_HOSTS = ["localhost"]  # the host schemathesis's WSGI client sends
     token = make_token(org="org-a", roles=("stytch_admin",), claims_overrides={"exp": int(time.time()) + TOKEN_TTL})
     ids = _seed_rows()

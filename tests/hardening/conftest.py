@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import pytest
 
 from models_registry.models import AIModel
@@ -17,19 +15,6 @@ MODELS_URL = "/v1/models"
 PARTICLES_URL = "/v1/prompt-particles"
 COMPOSITIONS_URL = "/v1/prompt-compositions"
 AUDIT_URL = "/v1/audit-events"
-
-
-def assert_error_shape(response: Any, status: int) -> dict[str, Any]:
-    """The one JSON error shape: {"status", "code", "detail"} and nothing that looks like a traceback."""
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = orjson.loads(response.content)
-    assert body["status"] == status
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert b"Traceback" not in response.content
-    assert b'File "' not in response.content
-    return body
 
 
 @pytest.fixture
@@ -43,18 +28,10 @@ def system_model(db: Any) -> AIModel:
 
 
 @pytest.fixture
-def make_model(system_model: AIModel) -> Callable[..., AIModel]:
-    def make(org: str = "org-a", **fields: Any) -> AIModel:
-        fields.setdefault("context_window", 32_768)
-        fields.setdefault("max_tokens", 1_000)
-        return UserModelFactory(parent=system_model, organization_id=org, **fields)
-
-    return make
-
-
-@pytest.fixture
-def user_model(make_model: Callable[..., AIModel]) -> AIModel:
-    return make_model(name="Support Bot", description="0")
+def user_model(system_model: AIModel) -> AIModel:
+    return UserModelFactory(
+        parent=system_model, name="Support Bot", description="0", context_window=32_768, max_tokens=1_000
+    )
 
 
 @pytest.fixture
@@ -63,16 +40,8 @@ def particle(db: Any):
 
 
 @pytest.fixture
-def make_particle(db: Any):
-    def make(org: str = "org-a", **fields: Any):
-        return ParticleFactory(organization_id=org, **fields)
-
-    return make
-
-
-@pytest.fixture
-def composition(make_particle) -> PromptComposition:
-    return CompositionFactory(organization_id="org-a", particles=[make_particle(), make_particle()])
+def composition(db: Any) -> PromptComposition:
+    return CompositionFactory(organization_id="org-a", particles=[ParticleFactory(), ParticleFactory()])
 
 
 def model_body(parent: AIModel, **overrides: Any) -> dict[str, Any]:

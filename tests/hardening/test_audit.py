@@ -12,9 +12,10 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 from models_registry.models import AIModel
+from tests.factories import AuditEventFactory, ParticleFactory
 from tests.hardening.conftest import AUDIT_URL, COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 MEMBER_ACTOR = "member:member-test-org-a"
 M2M_ACTOR = "m2m:m2m-client-test-org-a"
@@ -30,11 +31,6 @@ EVENT_FIELDS = {
     "changedFields",
     "requestId",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 def events_of(object_id: Any) -> list[AuditEvent]:
@@ -135,8 +131,8 @@ def test_particle_create_change_delete_leave_events(admin_client: APIClient) -> 
     assert_event(delete_event, deleted, actor=MEMBER_ACTOR, action="deleted", object_type=kind, object_id=particle_id)
 
 
-def test_composition_create_reorder_rename_delete_leave_events(admin_client: APIClient, make_particle) -> None:
-    first, second = make_particle(), make_particle()
+def test_composition_create_reorder_rename_delete_leave_events(admin_client: APIClient) -> None:
+    first, second = ParticleFactory(), ParticleFactory()
     created = admin_client.post(
         COMPOSITIONS_URL, {"name": "Flow", "particleIds": [str(first.pk), str(second.pk)]}, format="json"
     )
@@ -188,22 +184,6 @@ def test_a_refused_write_leaves_no_event(admin_client: APIClient, user_model: AI
 # --- GET /v1/audit-events ------------------------------------------------------------------------------
 
 
-def make_event(org: str = "org-a", *, minutes_ago: float = 0, **fields: Any) -> AuditEvent:
-    values = {
-        "occurred_at": timezone.now() - timedelta(minutes=minutes_ago),
-        "organization_id": org,
-        "actor": MEMBER_ACTOR,
-        "action": "updated",
-        "object_type": "model",
-        "object_id": uuid.uuid4(),
-        "object_repr": "Something",
-        "changed_fields": ["name"],
-        "request_id": uuid.uuid4().hex,
-    }
-    values.update(fields)
-    return AuditEvent.objects.create(**values)
-
-
 def ids_in(response: Any) -> list[int]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["results"]]
@@ -212,11 +192,11 @@ def ids_in(response: Any) -> list[int]:
 def test_the_list_is_the_callers_organization_newest_first_paginated(
     admin_client: APIClient, other_org_client: APIClient
 ) -> None:
-    oldest = make_event(minutes_ago=30)
-    newest = make_event(minutes_ago=1)
-    middle = make_event(minutes_ago=10)
-    make_event("org-b", minutes_ago=5)
-    make_event(None, minutes_ago=2)  # a global object's event
+    oldest = AuditEventFactory(minutes_ago=30)
+    newest = AuditEventFactory(minutes_ago=1)
+    middle = AuditEventFactory(minutes_ago=10)
+    AuditEventFactory(organization_id="org-b", minutes_ago=5)
+    AuditEventFactory(organization_id=None, minutes_ago=2)  # a global object's event
 
     response = admin_client.get(AUDIT_URL)
 
@@ -245,7 +225,7 @@ def test_another_organization_never_sees_our_events(
 ) -> None:
     created = admin_client.post(MODELS_URL, model_body(system_model), format="json")
     model_id = created.json()["id"]
-    ours = make_event()
+    ours = AuditEventFactory()
 
     theirs = other_org_client.get(AUDIT_URL)
     by_object = other_org_client.get(AUDIT_URL, {"objectId": model_id})
@@ -259,10 +239,10 @@ def test_another_organization_never_sees_our_events(
 
 def test_filters(admin_client: APIClient) -> None:
     target = uuid.uuid4()
-    old = make_event(minutes_ago=60, object_id=target, action="created")
-    recent = make_event(minutes_ago=5, object_id=target, action="updated", actor=M2M_ACTOR)
-    particle = make_event(minutes_ago=3, object_type="prompt-particle", action="deleted")
-    composition = make_event(minutes_ago=1, object_type="prompt-composition")
+    old = AuditEventFactory(minutes_ago=60, object_id=target, action="created")
+    recent = AuditEventFactory(minutes_ago=5, object_id=target, action="updated", actor=M2M_ACTOR)
+    particle = AuditEventFactory(minutes_ago=3, object_type="prompt-particle", action="deleted")
+    composition = AuditEventFactory(minutes_ago=1, object_type="prompt-composition")
 
     assert ids_in(admin_client.get(AUDIT_URL, {"objectId": str(target)})) == [recent.id, old.id]
     assert ids_in(admin_client.get(AUDIT_URL, {"objectType": "prompt-particle"})) == [particle.id]
@@ -280,7 +260,7 @@ def test_filters(admin_client: APIClient) -> None:
 
 
 def test_since_and_until_accept_a_utc_z_suffix(admin_client: APIClient) -> None:
-    event = make_event(minutes_ago=5)
+    event = AuditEventFactory(minutes_ago=5)
     since = (timezone.now() - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     assert ids_in(admin_client.get(AUDIT_URL, {"since": since})) == [event.id]
@@ -316,7 +296,7 @@ def test_the_list_of_a_real_flow_is_newest_first(admin_client: APIClient, system
 
 
 def test_a_member_without_the_admin_role_is_403(member_client: APIClient) -> None:
-    make_event()
+    AuditEventFactory()
 
     response = member_client.get(AUDIT_URL)
 
@@ -325,7 +305,7 @@ def test_a_member_without_the_admin_role_is_403(member_client: APIClient) -> Non
 
 
 def test_m2m_with_read_audit_may_read(m2m_client_for) -> None:
-    event = make_event()
+    event = AuditEventFactory()
 
     assert ids_in(m2m_client_for("read:audit").get(AUDIT_URL)) == [event.id]
     assert ids_in(m2m_client_for("read:*").get(AUDIT_URL)) == [event.id]
@@ -333,7 +313,7 @@ def test_m2m_with_read_audit_may_read(m2m_client_for) -> None:
 
 @pytest.mark.parametrize("scopes", ["read:models", "read:models read:prompts write:models write:prompts", ""])
 def test_m2m_without_read_audit_is_403(m2m_client_for, scopes: str) -> None:
-    make_event()
+    AuditEventFactory()
 
     response = m2m_client_for(scopes).get(AUDIT_URL)
 
@@ -346,7 +326,7 @@ def test_no_token_is_401(api_client: APIClient) -> None:
 
 
 def test_the_audit_trail_is_read_only(admin_client: APIClient) -> None:
-    event = make_event()
+    event = AuditEventFactory()
 
     assert admin_client.post(AUDIT_URL, {}, format="json").status_code == 405
     assert admin_client.delete(f"{AUDIT_URL}/{event.id}").status_code in (404, 405)

@@ -15,21 +15,17 @@ from rest_framework.test import APIClient
 from core.models import AuditEvent
 from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptParticle
+from tests.assertions import assert_error_shape
+from tests.factories import CompositionFactory, ParticleFactory, UserModelFactory
 from tests.hardening.conftest import (
     COMPOSITIONS_URL,
     MODELS_URL,
     PARTICLES_URL,
-    assert_error_shape,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 ETAG_SHAPE = re.compile(r'^"[^"\s]+"$')
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 @dataclass
@@ -48,14 +44,12 @@ class Resource:
 
 
 @pytest.fixture(params=["models", "particles", "compositions"])
-def resource(request: pytest.FixtureRequest, make_model, make_particle) -> Resource:
-    from tests.factories import CompositionFactory
-
+def resource(request: pytest.FixtureRequest, system_model: AIModel) -> Resource:
     if request.param == "models":
         return Resource(
             url=MODELS_URL,
             model=AIModel,
-            make=lambda _: make_model(description="original"),
+            make=lambda _: UserModelFactory(parent=system_model, description="original"),
             change=lambda n: {"description": f"change {n}"},
             field="description",
             wire="description",
@@ -64,7 +58,7 @@ def resource(request: pytest.FixtureRequest, make_model, make_particle) -> Resou
         return Resource(
             url=PARTICLES_URL,
             model=PromptParticle,
-            make=lambda _: make_particle(content="original"),
+            make=lambda _: ParticleFactory(content="original"),
             change=lambda n: {"content": f"change {n}"},
             field="content",
             wire="content",
@@ -72,14 +66,16 @@ def resource(request: pytest.FixtureRequest, make_model, make_particle) -> Resou
     return Resource(
         url=COMPOSITIONS_URL,
         model=PromptComposition,
-        make=lambda _: CompositionFactory(organization_id="org-a", description="original", particles=[make_particle()]),
+        make=lambda _: CompositionFactory(
+            organization_id="org-a", description="original", particles=[ParticleFactory()]
+        ),
         change=lambda n: {"description": f"change {n}"},
         field="description",
         wire="description",
     )
 
 
-def create_body(resource: Resource, system_model: AIModel, make_particle) -> dict[str, Any]:
+def create_body(resource: Resource, system_model: AIModel) -> dict[str, Any]:
     if resource.url == MODELS_URL:
         return {
             "parentId": str(system_model.pk),
@@ -89,7 +85,7 @@ def create_body(resource: Resource, system_model: AIModel, make_particle) -> dic
         }
     if resource.url == PARTICLES_URL:
         return {"kind": "role", "name": "Created With ETag", "content": "You help."}
-    return {"name": "Created With ETag", "particleIds": [str(make_particle().pk)]}
+    return {"name": "Created With ETag", "particleIds": [str(ParticleFactory().pk)]}
 
 
 def etag_of_response(response: Any) -> str:
@@ -113,9 +109,9 @@ def test_get_carries_an_etag(admin_client: APIClient, resource: Resource) -> Non
 
 
 def test_post_carries_the_etag_a_get_then_shows(
-    admin_client: APIClient, resource: Resource, system_model: AIModel, make_particle
+    admin_client: APIClient, resource: Resource, system_model: AIModel
 ) -> None:
-    response = admin_client.post(resource.url, create_body(resource, system_model, make_particle), format="json")
+    response = admin_client.post(resource.url, create_body(resource, system_model), format="json")
 
     assert response.status_code == 201, response.content
     etag = etag_of_response(response)
@@ -338,9 +334,9 @@ THREADS = 8
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(make_token, make_model) -> None:
+def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(make_token, system_model: AIModel) -> None:
     _require_postgresql()
-    model = make_model(name="Contended", description="original")
+    model = UserModelFactory(parent=system_model, name="Contended", description="original")
     url = f"{MODELS_URL}/{model.pk}"
     tokens = [make_token(org="org-a", roles=("stytch_admin",), sub=f"member-writer-{i}") for i in range(THREADS)]
     barrier = threading.Barrier(THREADS)
@@ -385,10 +381,10 @@ def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(make_toke
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_read_patch_retry_loops_lose_no_increment(make_token, make_model) -> None:
+def test_read_patch_retry_loops_lose_no_increment(make_token, system_model: AIModel) -> None:
     _require_postgresql()
     increments_per_thread = 5
-    model = make_model(name="Counter", description="0")
+    model = UserModelFactory(parent=system_model, name="Counter", description="0")
     url = f"{MODELS_URL}/{model.pk}"
     tokens = [make_token(org="org-a", roles=("stytch_admin",), sub=f"member-counter-{i}") for i in range(THREADS)]
     barrier = threading.Barrier(THREADS)

@@ -15,14 +15,11 @@ from core import jwks
 from core.models import AuditEvent, IdempotencyRecord
 from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
-from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
+from tests.assertions import assert_error_shape
+from tests.factories import ParticleFactory
+from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 # --- The database is unavailable --------------------------------------------------------------------------
@@ -264,10 +261,8 @@ def test_an_unknown_kid_during_an_outage_is_401_and_known_keys_still_work(
 @pytest.mark.parametrize(
     "error", [DatabaseError("insert failed"), RuntimeError("bulk insert exploded")], ids=["db", "bug"]
 )
-def test_composition_create_failing_on_its_particles_leaves_nothing(
-    admin_client: APIClient, make_particle, error: Exception
-) -> None:
-    particles = [make_particle(), make_particle()]
+def test_composition_create_failing_on_its_particles_leaves_nothing(admin_client: APIClient, error: Exception) -> None:
+    particles = [ParticleFactory(), ParticleFactory()]
     events = AuditEvent.objects.count()
     history = PromptComposition.history.count()
 
@@ -290,10 +285,8 @@ def test_composition_create_failing_on_its_particles_leaves_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_composition_reorder_failing_on_its_particles_keeps_the_old_order(
-    admin_client: APIClient, make_particle
-) -> None:
-    first, second = make_particle(), make_particle()
+def test_composition_reorder_failing_on_its_particles_keeps_the_old_order(admin_client: APIClient) -> None:
+    first, second = ParticleFactory(), ParticleFactory()
     created = admin_client.post(
         COMPOSITIONS_URL, {"name": "Ordered", "particleIds": [str(first.pk), str(second.pk)]}, format="json"
     )

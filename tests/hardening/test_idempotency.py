@@ -18,16 +18,12 @@ from models_registry import services as model_services
 from models_registry.models import AIModel
 from prompts import services as prompt_services
 from prompts.models import PromptParticle
-from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
+from tests.assertions import assert_error_shape
+from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 KEY = "5b0c1e9e-2f7a-4a54-9d55-2c3b8f0b7a11"
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 def post(client: APIClient, url: str, body: Any, key: str | None = KEY, **extra: Any):

@@ -21,14 +21,9 @@ from models_registry import services as model_services
 from models_registry.models import AIModel
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings: Any) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 class JSONLines(logging.Handler):

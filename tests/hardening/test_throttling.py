@@ -20,8 +20,9 @@ from rest_framework.test import APIClient
 from core.models import AuditEvent, IdempotencyRecord
 from core.throttling import increment_counters
 from models_registry.models import AIModel
+from tests.assertions import assert_error_shape
 from tests.conftest import REDIS_LOCATION, REDIS_PREFIX, counting_redis_round_trips
-from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, assert_error_shape, model_body
+from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body
 
 pytestmark = pytest.mark.django_db
 
@@ -320,10 +321,10 @@ def _body_of_size(system_model: AIModel, size: int) -> bytes:
     return raw
 
 
+@pytest.mark.usefixtures("no_rate_limits")
 def test_a_body_over_the_limit_is_413_and_writes_nothing(
     settings: Any, admin_client: APIClient, system_model: AIModel
 ) -> None:
-    settings.THROTTLE_RATES = {}
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     raw = _body_of_size(system_model, 2000)
     events = AuditEvent.objects.count()
@@ -339,8 +340,8 @@ def test_a_body_over_the_limit_is_413_and_writes_nothing(
     assert AuditEvent.objects.count() == events
 
 
+@pytest.mark.usefixtures("no_rate_limits")
 def test_a_body_at_the_limit_is_accepted(settings: Any, admin_client: APIClient, system_model: AIModel) -> None:
-    settings.THROTTLE_RATES = {}
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
     response = admin_client.post(MODELS_URL, _body_of_size(system_model, 1000), content_type="application/json")
@@ -348,10 +349,10 @@ def test_a_body_at_the_limit_is_accepted(settings: Any, admin_client: APIClient,
     assert response.status_code == 201, response.content
 
 
+@pytest.mark.usefixtures("no_rate_limits")
 def test_a_patch_over_the_limit_is_413_and_changes_nothing(
     settings: Any, admin_client: APIClient, user_model: AIModel
 ) -> None:
-    settings.THROTTLE_RATES = {}
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
     response = admin_client.patch(f"{MODELS_URL}/{user_model.pk}", {"description": "y" * 1500}, format="json")
@@ -361,8 +362,8 @@ def test_a_patch_over_the_limit_is_413_and_changes_nothing(
     assert user_model.description == "0"
 
 
+@pytest.mark.usefixtures("no_rate_limits")
 def test_a_particle_over_the_limit_is_413(settings: Any, admin_client: APIClient) -> None:
-    settings.THROTTLE_RATES = {}
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
     response = admin_client.post(PARTICLES_URL, {"kind": "role", "name": "Big", "content": "z" * 2000}, format="json")

@@ -16,14 +16,9 @@ from models_registry.models import AIModel, child_limit_errors
 from models_registry.services import system_model_child_conflicts
 from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 MODELS_URL = "/v1/models"
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings) -> None:
-    settings.THROTTLE_RATES = {}
 
 
 # --- Uniqueness: checked by the constraint, as the database checks it ---------------------------

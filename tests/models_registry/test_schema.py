@@ -1,4 +1,5 @@
-"""The OpenAPI document of the models API validates, and its viewers are served offline."""
+"""The OpenAPI document of the models API validates, states the bounds of models_registry.limits, and its viewers
+are served offline."""
 
 import re
 from pathlib import Path
@@ -9,6 +10,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
+
+from models_registry import limits
+from tests.models_registry.helpers import RESPONSE_FIELDS
 
 EXTERNAL_HOSTS = ("https://cdn", "http://cdn", "unpkg", "jsdelivr", "cdnjs", "fonts.googleapis")
 
@@ -121,3 +125,42 @@ def test_every_api_operation_documents_server_errors_in_the_error_shape(schema: 
             response = operation["responses"].get(status)
             assert response is not None, f"{method.upper()} {path} does not document {status}"
             assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+# --- The document states the same bounds as models_registry.limits ------------------------------
+
+
+@pytest.mark.parametrize("component", ["UserModelWriteRequest", "PatchedUserModelWriteRequest"])
+def test_schema_states_the_same_bounds_as_limits(schema: dict[str, Any], component: str) -> None:
+    properties = schema["components"]["schemas"][component]["properties"]
+
+    assert properties["name"]["minLength"] == limits.NAME_MIN_LENGTH
+    assert properties["name"]["maxLength"] == limits.NAME_MAX_LENGTH
+    assert properties["contextWindow"]["minimum"] == limits.CONTEXT_WINDOW_MIN
+    assert properties["contextWindow"]["maximum"] == limits.CONTEXT_WINDOW_MAX
+    assert properties["maxTokens"]["minimum"] == limits.MAX_TOKENS_MIN
+    assert properties["maxTokens"]["maximum"] == limits.MAX_TOKENS_MAX
+    assert properties["maxTokens"]["nullable"] is True
+    assert properties["systemPromptOverride"]["maxLength"] == limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH
+    assert properties["description"]["maxLength"] == limits.DESCRIPTION_MAX_LENGTH
+
+
+def test_schema_requires_parent_and_name_on_create_only(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+
+    assert set(components["UserModelWriteRequest"]["required"]) == {"parentId", "name"}
+    assert "required" not in components["PatchedUserModelWriteRequest"]
+
+
+def test_schema_response_states_the_bounds(schema: dict[str, Any]) -> None:
+    properties = schema["components"]["schemas"]["AIModel"]["properties"]
+
+    assert set(properties) == RESPONSE_FIELDS
+    assert (properties["contextWindow"]["minimum"], properties["contextWindow"]["maximum"]) == (
+        limits.CONTEXT_WINDOW_MIN,
+        limits.CONTEXT_WINDOW_MAX,
+    )
+    assert (properties["maxTokens"]["minimum"], properties["maxTokens"]["maximum"]) == (
+        limits.MAX_TOKENS_MIN,
+        limits.MAX_TOKENS_MAX,
+    )

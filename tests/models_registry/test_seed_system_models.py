@@ -1,15 +1,15 @@
-"""`manage.py seed_system_models`: the bundled catalog, idempotence, all-or-nothing validation."""
+"""`manage.py seed_system_models`: the bundled catalog, idempotence, all-or-nothing validation.
+
+A bad catalog file, problem by problem: test_seed_system_models_bad_files.py.
+"""
 
 from __future__ import annotations
 
-import json
 import math
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import AutoField, Model
@@ -26,50 +26,10 @@ from models_registry.seeding import (
     load_catalog,
     seed_system_models,
 )
+from tests.factories import UserModelFactory
+from tests.models_registry.seed_helpers import entry, seed, seed_error, stamps, write
 
 pytestmark = pytest.mark.django_db
-
-
-def entry(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    """A valid catalog entry; a value of `...` removes that key."""
-    data: dict[str, Any] = {
-        "name": f"Model {n}",
-        "description": f"Test model {n}",
-        "provider": "provider-a",
-        "providerModelId": f"model-{n}",
-        "contextWindow": 8192,
-        "maxTokens": 4096,
-        "supportsStreaming": True,
-        "supportsTools": True,
-        "supportsVision": False,
-        "supportsReasoning": False,
-        "creditMultiplier": "1.5",
-        "isEnabled": True,
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not ...}
-
-
-def write(tmp_path: Path, data: Any, name: str = "catalog.json") -> Path:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return path
-
-
-def seed(*args: str) -> str:
-    out = StringIO()
-    call_command("seed_system_models", *args, stdout=out)
-    return out.getvalue()
-
-
-def seed_error(path: Path) -> str:
-    with pytest.raises(CommandError) as excinfo:
-        seed("--file", str(path))
-    return str(excinfo.value)
-
-
-def stamps() -> dict[Any, Any]:
-    return dict(AIModel.objects.values_list("provider_model_id", "updated_at"))
 
 
 # --- The bundled catalog -------------------------------------------------------------------
@@ -220,185 +180,6 @@ def test_the_report_is_capped(tmp_path: Path) -> None:
     assert "... and 10 more error(s)" in message
 
 
-# --- Bad files -------------------------------------------------------------------------------
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    assert "file not found" in seed_error(tmp_path / "nope.json")
-
-
-def test_a_missing_file_exits_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from django.core.management import ManagementUtility
-
-    with pytest.raises(SystemExit) as excinfo:
-        ManagementUtility(
-            ["manage.py", "seed_system_models", "--skip-checks", "--file", str(tmp_path / "nope.json")]
-        ).execute()
-
-    assert excinfo.value.code != 0
-    assert "file not found" in capsys.readouterr().err
-
-
-def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, '[\n  {"name": "x",}\n]'))
-
-    assert "invalid JSON at line 2, column 16: Expecting property name" in message
-
-
-def test_nan_is_not_json(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, '[{"creditMultiplier": NaN}]'))
-
-    assert "invalid JSON" in message
-    assert "NaN" in message
-
-
-def test_top_level_must_be_a_list(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, {"models": [entry(1)]}))
-
-    assert "the top level must be a JSON list" in message
-    assert "not an object" in message
-
-
-def test_an_entry_must_be_an_object(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, [entry(1), ["gpt-4o"]]))
-
-    assert "entry 2: must be a JSON object, not a list." in message
-    assert not AIModel.objects.exists()
-
-
-def test_duplicate_key_in_the_file(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, [entry(1), entry(2), entry(3, providerModelId="model-1")]))
-
-    assert "entry 3 (provider-a/model-1): duplicate of entry 1" in message
-    assert not AIModel.objects.exists()
-
-
-def test_duplicate_name_in_the_file_ignoring_case(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, [entry(1, name="Alpha"), entry(2, name="ALPHA")]))
-
-    assert "entry 2 (provider-a/model-2): name: 'ALPHA' is also the name of entry 1" in message
-
-
-def test_name_of_another_system_model_in_the_database(tmp_path: Path) -> None:
-    seed("--file", str(write(tmp_path, [entry(1, name="Alpha")])))
-
-    message = seed_error(write(tmp_path, [entry(2, name="alpha")], "other.json"))
-
-    assert "entry 1 (provider-a/model-2): name: 'alpha' is already the name of the system model " in message
-    assert "provider-a/model-1" in message
-
-
-def test_swapping_names_in_one_run_is_refused_and_writes_nothing(tmp_path: Path) -> None:
-    """System model names are unique in the database at every moment, so a swap takes two runs."""
-    path = write(tmp_path, [entry(1, name="Alpha"), entry(2, name="Beta")])
-    seed("--file", str(path))
-    write(tmp_path, [entry(1, name="Beta"), entry(2, name="Alpha")])
-
-    message = seed_error(path)
-
-    assert "name" in message.lower()
-    assert sorted(AIModel.objects.filter(is_system=True).values_list("name", flat=True)) == ["Alpha", "Beta"]
-
-
-def test_unknown_field_is_named(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, [entry(1, contextwindow=8192, color="blue")]))
-
-    assert "entry 1 (provider-a/model-1): contextwindow: Unknown field (did you mean contextWindow?)." in message
-    assert "entry 1 (provider-a/model-1): color: Unknown field." in message
-
-
-def test_snake_case_keys_are_refused(tmp_path: Path) -> None:
-    message = seed_error(write(tmp_path, [entry(1, maxTokens=..., max_tokens=4096)]))
-
-    assert "max_tokens: Unknown field" in message
-    assert "maxTokens: This field is required." in message
-
-
-@pytest.mark.parametrize("key", [key for key, spec in CATALOG_FIELDS.items() if spec.required])
-def test_missing_required_field(tmp_path: Path, key: str) -> None:
-    message = seed_error(write(tmp_path, [entry(1, **{key: ...})]))
-
-    assert f"{key}: This field is required." in message
-    assert message.count("\n  ") == 1  # reported once, not again by the model's own checks
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "expected"),
-    [
-        ("contextWindow", "abc", "contextWindow: Must be an integer (got a string)."),
-        ("contextWindow", "8192", "contextWindow: Must be an integer (got a string)."),
-        ("contextWindow", True, "contextWindow: Must be an integer (got a boolean)."),
-        ("contextWindow", 8192.5, "contextWindow: Must be an integer (got a number)."),
-        ("maxTokens", None, "maxTokens: Must be an integer (got null)."),
-        ("supportsTools", "yes", "supportsTools: Must be true or false (got a string)."),
-        ("supportsStreaming", 1, "supportsStreaming: Must be true or false (got a number)."),
-        ("isEnabled", None, "isEnabled: Must be true or false (got null)."),
-        ("name", 42, "name: Must be a string (got a number)."),
-        ("provider", ["a"], "provider: Must be a string (got a list)."),
-        ("description", None, "description: Must be a string (got null)."),
-        (
-            "creditMultiplier",
-            True,
-            "creditMultiplier: Must be a decimal number or a string holding one (got a boolean).",
-        ),
-        ("creditMultiplier", "abc", "creditMultiplier: Must be a decimal number, not 'abc'."),
-        ("creditMultiplier", "Infinity", "creditMultiplier: Must be a finite decimal number."),
-        ("creditMultiplier", "0.00001", "creditMultiplier: Ensure that there are no more than 4 decimal places."),
-    ],
-)
-def test_wrong_type(tmp_path: Path, key: str, value: Any, expected: str) -> None:
-    message = seed_error(write(tmp_path, [entry(1), entry(2, **{key: value})]))
-
-    assert expected in message
-    assert "entry 2" in message
-    assert not AIModel.objects.exists()
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"maxTokens": 8192}, "maxTokens: maxTokens must be below contextWindow (8192)."),
-        ({"maxTokens": 9000}, "maxTokens: maxTokens must be below contextWindow (8192)."),
-        ({"contextWindow": 0}, "contextWindow: Ensure this value is greater than or equal to 1."),
-        ({"contextWindow": 2_000_001}, "contextWindow: Ensure this value is less than or equal to 2000000."),
-        ({"maxTokens": 0}, "maxTokens: Ensure this value is greater than or equal to 1."),
-        (
-            {"contextWindow": 1_000_000, "maxTokens": 200_001},
-            "maxTokens: Ensure this value is less than or equal to 200000.",
-        ),
-        ({"creditMultiplier": 0}, "creditMultiplier: Ensure this value is greater than 0."),
-        ({"creditMultiplier": "-0.5"}, "creditMultiplier: Ensure this value is greater than 0."),
-        ({"name": ""}, "name: This field cannot be blank."),
-        ({"name": "   "}, "name: This field cannot be blank."),
-        ({"name": "x" * 201}, "name: Ensure this value has at most 200 characters (it has 201)."),
-        ({"provider": ""}, "provider: This field is required for a system model."),
-        ({"providerModelId": "m" * 201}, "providerModelId: Ensure this value has at most 200 characters"),
-        ({"description": "d" * 2001}, "description: Ensure this value has at most 2000 characters"),
-    ],
-)
-def test_out_of_bounds(tmp_path: Path, overrides: dict[str, Any], expected: str) -> None:
-    message = seed_error(write(tmp_path, [entry(1), entry(2, **overrides)]))
-
-    assert expected in message
-    assert "entry 2 (" in message
-    assert not AIModel.objects.exists()
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"contextWindow": 2, "maxTokens": 1},
-        {"contextWindow": 2_000_000, "maxTokens": 200_000},
-        {"name": "x"},
-        {"name": "x" * 200},
-        {"creditMultiplier": "0.0001"},
-        {"creditMultiplier": "9999.9999"},
-    ],
-)
-def test_bounds_are_inclusive(tmp_path: Path, overrides: dict[str, Any]) -> None:
-    assert "created 1" in seed("--file", str(write(tmp_path, [entry(1, **overrides)])))
-
-
 # --- Rows built on a system model ----------------------------------------------------------
 
 
@@ -406,9 +187,7 @@ def test_a_change_that_would_break_a_user_model_writes_nothing(tmp_path: Path) -
     path = write(tmp_path, [entry(1, contextWindow=128000, maxTokens=8192)])
     seed("--file", str(path))
     parent = AIModel.objects.get()
-    AIModel.objects.create(
-        name="Support bot", organization_id="org-a", parent=parent, context_window=100000, max_tokens=None
-    )
+    UserModelFactory(name="Support bot", organization_id="org-a", parent=parent, context_window=100000, max_tokens=None)
     write(tmp_path, [entry(1, contextWindow=32768, maxTokens=8192, supportsStreaming=False)])
 
     message = seed_error(path)
@@ -422,9 +201,7 @@ def test_a_change_that_would_break_a_user_model_writes_nothing(tmp_path: Path) -
 def test_a_change_that_keeps_user_models_valid_is_applied(tmp_path: Path) -> None:
     path = write(tmp_path, [entry(1, contextWindow=128000, maxTokens=8192)])
     seed("--file", str(path))
-    AIModel.objects.create(
-        name="Support bot", organization_id="org-a", parent=AIModel.objects.get(), context_window=32000
-    )
+    UserModelFactory(name="Support bot", organization_id="org-a", parent=AIModel.objects.get(), context_window=32000)
     write(tmp_path, [entry(1, contextWindow=64000, maxTokens=16000)])
 
     assert "updated 1" in seed("--file", str(path))

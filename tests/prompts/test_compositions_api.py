@@ -1,4 +1,8 @@
-"""`/v1/prompt-compositions`: ordered particles, rendering, limits, visibility, integrity."""
+"""`/v1/prompt-compositions`: ordered particles, rendering, limits, visibility, integrity.
+
+What every resource answers alike (list, retrieve, create, PATCH, DELETE, tenancy, roles, no token) is in
+tests/prompts/test_crud.py.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,13 @@ import pytest
 from prompts import limits
 from prompts.models import PromptComposition, PromptCompositionParticle
 from prompts.rendering import render_composition
+from tests.factories import (
+    CompositionFactory,
+    GlobalCompositionFactory,
+    GlobalParticleFactory,
+    ParticleFactory,
+    UserModelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +37,11 @@ def ids(*particles) -> list[str]:
 
 
 @pytest.fixture
-def three(make_particle):
+def three():
     return (
-        make_particle(kind="role", content="ROLE"),
-        make_particle(kind="tone", content="TONE"),
-        make_particle(kind="guardrails", content="GUARD"),
+        ParticleFactory(kind="role", content="ROLE"),
+        ParticleFactory(kind="tone", content="TONE"),
+        ParticleFactory(kind="guardrails", content="GUARD"),
     )
 
 
@@ -63,9 +74,9 @@ def test_create_keeps_the_particle_order_and_renders_in_it(admin_client, three):
     assert [(item.position, item.particle_id) for item in positions] == [(0, guard.pk), (1, role.pk), (2, tone.pk)]
 
 
-def test_retrieve_shows_the_order(admin_client, three, make_composition):
+def test_retrieve_shows_the_order(admin_client, three):
     role, tone, guard = three
-    composition = make_composition(particles=[tone, guard, role])
+    composition = CompositionFactory(particles=[tone, guard, role])
 
     body = admin_client.get(detail(composition.pk)).json()
 
@@ -73,9 +84,9 @@ def test_retrieve_shows_the_order(admin_client, three, make_composition):
     assert body["renderedPrompt"] == "TONE\n\nGUARD\n\nROLE"
 
 
-def test_patch_reorders_the_particles(admin_client, three, make_composition):
+def test_patch_reorders_the_particles(admin_client, three):
     role, tone, guard = three
-    composition = make_composition(particles=[role, tone, guard])
+    composition = CompositionFactory(particles=[role, tone, guard])
 
     response = admin_client.patch(detail(composition.pk), {"particleIds": ids(guard, tone)}, format="json")
 
@@ -85,8 +96,8 @@ def test_patch_reorders_the_particles(admin_client, three, make_composition):
     assert PromptCompositionParticle.objects.filter(composition=composition).count() == 2
 
 
-def test_patch_without_particle_ids_keeps_them(admin_client, three, make_composition):
-    composition = make_composition(particles=list(three))
+def test_patch_without_particle_ids_keeps_them(admin_client, three):
+    composition = CompositionFactory(particles=list(three))
 
     response = admin_client.patch(detail(composition.pk), {"description": "New"}, format="json")
 
@@ -95,9 +106,9 @@ def test_patch_without_particle_ids_keeps_them(admin_client, three, make_composi
     assert response.json()["particleIds"] == ids(*three)
 
 
-def test_global_particles_can_be_used(admin_client, make_particle):
-    global_particle = make_particle(None, content="GLOBAL")
-    own = make_particle(content="OWN")
+def test_global_particles_can_be_used(admin_client):
+    global_particle = GlobalParticleFactory(content="GLOBAL")
+    own = ParticleFactory(content="OWN")
 
     response = admin_client.post(URL, {"name": "Mixed", "particleIds": ids(own, global_particle)}, format="json")
 
@@ -117,8 +128,8 @@ def test_global_particles_can_be_used(admin_client, make_particle):
         (limits.COMPOSITION_PARTICLES_MAX + 1, 400),
     ],
 )
-def test_particle_count_bounds(admin_client, make_particle, count, expected_status):
-    particles = [make_particle(content=f"p{index}") for index in range(count)]
+def test_particle_count_bounds(admin_client, count, expected_status):
+    particles = [ParticleFactory(content=f"p{index}") for index in range(count)]
 
     response = admin_client.post(URL, {"name": "Bounds", "particleIds": ids(*particles)}, format="json")
 
@@ -148,9 +159,9 @@ def test_duplicate_particles_are_refused(admin_client, three):
     assert not PromptComposition.objects.exists()
 
 
-def test_another_organizations_particle_is_refused_like_a_missing_one(admin_client, make_particle):
-    own = make_particle("org-a")
-    foreign = make_particle("org-b")
+def test_another_organizations_particle_is_refused_like_a_missing_one(admin_client):
+    own = ParticleFactory()
+    foreign = ParticleFactory(organization_id="org-b")
     missing = uuid.uuid4()
 
     foreign_response = admin_client.post(URL, {"name": "X", "particleIds": ids(own, foreign)}, format="json")
@@ -164,9 +175,9 @@ def test_another_organizations_particle_is_refused_like_a_missing_one(admin_clie
     assert not PromptComposition.objects.exists()
 
 
-def test_another_organizations_particle_is_refused_on_patch(admin_client, make_particle, make_composition):
-    composition = make_composition()
-    foreign = make_particle("org-b")
+def test_another_organizations_particle_is_refused_on_patch(admin_client):
+    composition = CompositionFactory(particles=[ParticleFactory()])
+    foreign = ParticleFactory(organization_id="org-b")
 
     response = admin_client.patch(detail(composition.pk), {"particleIds": ids(foreign)}, format="json")
 
@@ -181,16 +192,16 @@ def test_a_malformed_particle_id_is_refused(admin_client):
     assert list(response.json()["errors"]) == ["particleIds.0"]
 
 
-def _particles_rendering_to(make_particle, total: int):
+def _particles_rendering_to(total: int):
     """Three particles whose rendered prompt is exactly `total` characters."""
-    first = make_particle(content="a" * limits.PARTICLE_CONTENT_MAX_LENGTH)
-    second = make_particle(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    first = ParticleFactory(content="a" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    second = ParticleFactory(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
     rest = total - 2 * limits.PARTICLE_CONTENT_MAX_LENGTH - 2 * len(SEP)
-    return first, second, make_particle(content="c" * rest)
+    return first, second, ParticleFactory(content="c" * rest)
 
 
-def test_rendered_prompt_of_exactly_the_limit_is_accepted(admin_client, make_particle):
-    particles = _particles_rendering_to(make_particle, limits.RENDERED_PROMPT_MAX_LENGTH)
+def test_rendered_prompt_of_exactly_the_limit_is_accepted(admin_client):
+    particles = _particles_rendering_to(limits.RENDERED_PROMPT_MAX_LENGTH)
 
     response = admin_client.post(URL, {"name": "Full", "particleIds": ids(*particles)}, format="json")
 
@@ -198,8 +209,8 @@ def test_rendered_prompt_of_exactly_the_limit_is_accepted(admin_client, make_par
     assert len(response.json()["renderedPrompt"]) == limits.RENDERED_PROMPT_MAX_LENGTH == 50_000
 
 
-def test_rendered_prompt_over_the_limit_is_refused(admin_client, make_particle):
-    particles = _particles_rendering_to(make_particle, limits.RENDERED_PROMPT_MAX_LENGTH + 1)
+def test_rendered_prompt_over_the_limit_is_refused(admin_client):
+    particles = _particles_rendering_to(limits.RENDERED_PROMPT_MAX_LENGTH + 1)
 
     response = admin_client.post(URL, {"name": "Too long", "particleIds": ids(*particles)}, format="json")
 
@@ -255,10 +266,10 @@ def test_preview_needs_read_access_only(member_client, m2m_client_for, three):
     assert no_scope.post(PREVIEW_URL, {"particleIds": ids(*three)}, format="json").status_code == 403
 
 
-def test_preview_validates_like_a_composition(admin_client, make_particle, three):
+def test_preview_validates_like_a_composition(admin_client, three):
     role, _, _ = three
-    foreign = make_particle("org-b")
-    over = _particles_rendering_to(make_particle, limits.RENDERED_PROMPT_MAX_LENGTH + 1)
+    foreign = ParticleFactory(organization_id="org-b")
+    over = _particles_rendering_to(limits.RENDERED_PROMPT_MAX_LENGTH + 1)
 
     for particle_ids in ([], ids(role, role), ids(foreign), ids(*over)):
         response = admin_client.post(PREVIEW_URL, {"particleIds": particle_ids}, format="json")
@@ -269,8 +280,8 @@ def test_preview_validates_like_a_composition(admin_client, make_particle, three
     assert unknown.json()["errors"] == {"name": ["Unknown field."]}
 
 
-def test_preview_at_the_limit(admin_client, make_particle):
-    particles = _particles_rendering_to(make_particle, limits.RENDERED_PROMPT_MAX_LENGTH)
+def test_preview_at_the_limit(admin_client):
+    particles = _particles_rendering_to(limits.RENDERED_PROMPT_MAX_LENGTH)
 
     response = admin_client.post(PREVIEW_URL, {"particleIds": ids(*particles)}, format="json")
 
@@ -281,11 +292,11 @@ def test_preview_at_the_limit(admin_client, make_particle):
 # --- Live rendering --------------------------------------------------------------------------
 
 
-def test_editing_a_particle_changes_every_rendered_prompt(admin_client, three, make_composition, make_user_model):
+def test_editing_a_particle_changes_every_rendered_prompt(admin_client, three):
     role, tone, guard = three
-    first = make_composition(particles=[role, tone])
-    second = make_composition(particles=[tone, guard])
-    model = make_user_model(system_prompt_composition=second)
+    first = CompositionFactory(particles=[role, tone])
+    second = CompositionFactory(particles=[tone, guard])
+    model = UserModelFactory(system_prompt_composition=second)
 
     response = admin_client.patch(f"/v1/prompt-particles/{tone.pk}", {"content": "NEW TONE"}, format="json")
 
@@ -300,10 +311,10 @@ def test_editing_a_particle_changes_every_rendered_prompt(admin_client, three, m
 # --- Visibility and permissions --------------------------------------------------------------
 
 
-def test_list_shows_own_and_global_compositions_only(admin_client, make_composition):
-    own = make_composition("org-a")
-    global_composition = make_composition(None)
-    make_composition("org-b")
+def test_list_shows_own_and_global_compositions_only(admin_client):
+    own = CompositionFactory(particles=[ParticleFactory()])
+    global_composition = GlobalCompositionFactory(particles=[GlobalParticleFactory()])
+    CompositionFactory(organization_id="org-b", particles=[ParticleFactory(organization_id="org-b")])
 
     body = admin_client.get(URL).json()
 
@@ -311,10 +322,10 @@ def test_list_shows_own_and_global_compositions_only(admin_client, make_composit
     assert {row["id"] for row in body["results"]} == {str(own.pk), str(global_composition.pk)}
 
 
-def test_filters_and_ordering(admin_client, make_composition):
-    make_composition(name="Beta")
-    alpha = make_composition(name="Alpha support")
-    global_composition = make_composition(None, name="Gamma")
+def test_filters_and_ordering(admin_client):
+    CompositionFactory(name="Beta", particles=[ParticleFactory()])
+    alpha = CompositionFactory(name="Alpha support", particles=[ParticleFactory()])
+    global_composition = GlobalCompositionFactory(name="Gamma", particles=[GlobalParticleFactory()])
 
     assert [r["name"] for r in admin_client.get(URL, {"ordering": "-name"}).json()["results"]] == [
         "Gamma",
@@ -327,21 +338,12 @@ def test_filters_and_ordering(admin_client, make_composition):
     ]
 
 
-def test_global_composition_is_readable_but_not_writable(admin_client, make_composition):
-    global_composition = make_composition(None)
-
-    assert admin_client.get(detail(global_composition.pk)).status_code == 200
-    assert admin_client.patch(detail(global_composition.pk), {"name": "x"}, format="json").status_code == 403
-    assert admin_client.delete(detail(global_composition.pk)).status_code == 403
-    assert PromptComposition.objects.filter(pk=global_composition.pk).exists()
-
-
 @pytest.mark.parametrize(
     ("method", "suffix"),
     [("get", ""), ("patch", ""), ("delete", ""), ("get", "/versions"), ("post", "/versions/1/restore")],
 )
-def test_another_organizations_composition_is_not_found(other_org_client, make_composition, method, suffix):
-    composition = make_composition("org-a")
+def test_another_organizations_composition_is_not_found(other_org_client, method, suffix):
+    composition = CompositionFactory(particles=[ParticleFactory()])
 
     response = getattr(other_org_client, method)(detail(composition.pk) + suffix, {"name": "x"}, format="json")
 
@@ -349,15 +351,8 @@ def test_another_organizations_composition_is_not_found(other_org_client, make_c
     assert PromptComposition.objects.filter(pk=composition.pk).exclude(name="x").exists()
 
 
-def test_member_without_write_role_cannot_create(member_client, three):
-    response = member_client.post(URL, {"name": "X", "particleIds": ids(*three)}, format="json")
-
-    assert response.status_code == 403
-    assert not PromptComposition.objects.exists()
-
-
-def test_m2m_scopes(m2m_client_for, three, make_composition):
-    composition = make_composition()
+def test_m2m_scopes(m2m_client_for, three):
+    composition = CompositionFactory(particles=[ParticleFactory()])
     reader = m2m_client_for("read:prompts")
     writer = m2m_client_for("write:prompts")
 
@@ -370,8 +365,8 @@ def test_m2m_scopes(m2m_client_for, three, make_composition):
 # --- Integrity ------------------------------------------------------------------------------
 
 
-def test_deleting_an_unused_composition_keeps_its_particles(admin_client, three, make_composition):
-    composition = make_composition(particles=list(three))
+def test_deleting_an_unused_composition_keeps_its_particles(admin_client, three):
+    composition = CompositionFactory(particles=list(three))
 
     response = admin_client.delete(detail(composition.pk))
 
@@ -380,9 +375,9 @@ def test_deleting_an_unused_composition_keeps_its_particles(admin_client, three,
     assert all(type(particle).objects.filter(pk=particle.pk).exists() for particle in three)
 
 
-def test_deleting_a_composition_used_by_a_model_is_a_conflict(admin_client, make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(name="Support bot", system_prompt_composition=composition)
+def test_deleting_a_composition_used_by_a_model_is_a_conflict(admin_client):
+    composition = CompositionFactory(particles=[ParticleFactory()])
+    model = UserModelFactory(name="Support bot", system_prompt_composition=composition)
 
     response = admin_client.delete(detail(composition.pk))
 
@@ -398,11 +393,9 @@ def test_deleting_a_composition_used_by_a_model_is_a_conflict(admin_client, make
 
 
 @pytest.mark.parametrize("particles_per_composition", [1, 50])
-def test_list_query_count_is_constant(
-    admin_client, make_particle, make_composition, django_assert_num_queries, particles_per_composition
-):
+def test_list_query_count_is_constant(admin_client, django_assert_num_queries, particles_per_composition):
     for _ in range(3):
-        make_composition(particles=[make_particle() for _ in range(particles_per_composition)])
+        CompositionFactory(particles=[ParticleFactory() for _ in range(particles_per_composition)])
 
     with django_assert_num_queries(2):  # the page with its total, items with their particles
         response = admin_client.get(URL)
@@ -412,10 +405,8 @@ def test_list_query_count_is_constant(
 
 
 @pytest.mark.parametrize("particles_per_composition", [1, 50])
-def test_retrieve_query_count_is_constant(
-    admin_client, make_particle, make_composition, django_assert_num_queries, particles_per_composition
-):
-    composition = make_composition(particles=[make_particle() for _ in range(particles_per_composition)])
+def test_retrieve_query_count_is_constant(admin_client, django_assert_num_queries, particles_per_composition):
+    composition = CompositionFactory(particles=[ParticleFactory() for _ in range(particles_per_composition)])
 
     with django_assert_num_queries(2):  # the composition, its items with their particles
         response = admin_client.get(detail(composition.pk))

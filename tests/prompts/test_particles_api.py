@@ -1,4 +1,8 @@
-"""`/v1/prompt-particles`: shape, bounds, visibility, permissions, integrity."""
+"""`/v1/prompt-particles`: shape, bounds, visibility, permissions, integrity.
+
+What every resource answers alike (list, retrieve, create, PATCH, DELETE, tenancy, roles, no token) is in
+tests/prompts/test_crud.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import pytest
 
 from prompts import limits
 from prompts.models import PromptParticle
+from tests.factories import CompositionFactory, GlobalParticleFactory, ParticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +26,6 @@ def valid_body(**overrides):
 
 
 # --- Create and read ------------------------------------------------------------------
-
-
-def test_create_returns_the_particle_in_camel_case_with_a_location(admin_client):
-    response = admin_client.post(URL, valid_body(), format="json")
-
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert set(body) == {"id", "kind", "name", "content", "isSystem", "createdAt", "updatedAt"}
-    assert body["isSystem"] is False
-    assert response["Location"].endswith(detail(body["id"]))
-    particle = PromptParticle.objects.get(pk=body["id"])
-    assert particle.organization_id == "org-a"
-    assert particle.is_system is False
 
 
 def test_kind_defaults_to_custom(admin_client):
@@ -112,8 +104,8 @@ def test_unknown_and_read_only_fields_are_refused_by_name(admin_client, field, m
     assert not PromptParticle.objects.exists()
 
 
-def test_unknown_field_in_a_patch_is_refused(admin_client, make_particle):
-    particle = make_particle()
+def test_unknown_field_in_a_patch_is_refused(admin_client):
+    particle = ParticleFactory()
 
     response = admin_client.patch(detail(particle.pk), {"organizationId": "org-b"}, format="json")
 
@@ -128,16 +120,16 @@ def test_malformed_json_is_a_400(admin_client):
     assert response.json()["status"] == 400
 
 
-def test_put_is_not_allowed(admin_client, make_particle):
-    particle = make_particle()
+def test_put_is_not_allowed(admin_client):
+    particle = ParticleFactory()
 
     response = admin_client.put(detail(particle.pk), valid_body(), format="json")
 
     assert response.status_code == 405
 
 
-def test_patch_changes_only_what_is_sent(admin_client, make_particle):
-    particle = make_particle(name="Old", content="Old content.")
+def test_patch_changes_only_what_is_sent(admin_client):
+    particle = ParticleFactory(name="Old", content="Old content.")
 
     response = admin_client.patch(detail(particle.pk), {"content": "New content."}, format="json")
 
@@ -146,8 +138,8 @@ def test_patch_changes_only_what_is_sent(admin_client, make_particle):
     assert (particle.name, particle.content) == ("Old", "New content.")
 
 
-def test_patch_bounds_are_checked(admin_client, make_particle):
-    particle = make_particle()
+def test_patch_bounds_are_checked(admin_client):
+    particle = ParticleFactory()
 
     response = admin_client.patch(
         detail(particle.pk), {"content": "c" * (limits.PARTICLE_CONTENT_MAX_LENGTH + 1)}, format="json"
@@ -160,10 +152,10 @@ def test_patch_bounds_are_checked(admin_client, make_particle):
 # --- Visibility, filters, ordering ---------------------------------------------------------
 
 
-def test_list_shows_own_and_global_particles_only(admin_client, make_particle):
-    own = make_particle("org-a")
-    global_particle = make_particle(None)
-    make_particle("org-b")
+def test_list_shows_own_and_global_particles_only(admin_client):
+    own = ParticleFactory()
+    global_particle = GlobalParticleFactory()
+    ParticleFactory(organization_id="org-b")
 
     response = admin_client.get(URL)
 
@@ -173,10 +165,10 @@ def test_list_shows_own_and_global_particles_only(admin_client, make_particle):
     assert {row["id"] for row in body["results"]} == {str(own.pk), str(global_particle.pk)}
 
 
-def test_filters_kind_is_system_and_search(admin_client, make_particle):
-    role = make_particle(kind="role", name="Support Agent")
-    tone = make_particle(kind="tone", name="Concise")
-    global_tone = make_particle(None, kind="tone", name="Formal")
+def test_filters_kind_is_system_and_search(admin_client):
+    role = ParticleFactory(kind="role", name="Support Agent")
+    tone = ParticleFactory(kind="tone", name="Concise")
+    global_tone = GlobalParticleFactory(kind="tone", name="Formal")
 
     def ids(query):
         response = admin_client.get(URL, query)
@@ -190,17 +182,17 @@ def test_filters_kind_is_system_and_search(admin_client, make_particle):
 
 
 @pytest.mark.parametrize(("ordering", "expected"), [("name", ["A", "B", "C"]), ("-name", ["C", "B", "A"])])
-def test_ordering_by_name(admin_client, make_particle, ordering, expected):
+def test_ordering_by_name(admin_client, ordering, expected):
     for name in ("B", "C", "A"):
-        make_particle(name=name)
+        ParticleFactory(name=name)
 
     response = admin_client.get(URL, {"ordering": ordering})
 
     assert [row["name"] for row in response.json()["results"]] == expected
 
 
-def test_ordering_by_created_at(admin_client, make_particle):
-    first, second = make_particle(name="Z"), make_particle(name="A")
+def test_ordering_by_created_at(admin_client):
+    first, second = ParticleFactory(name="Z"), ParticleFactory(name="A")
 
     response = admin_client.get(URL, {"ordering": "-createdAt"})
 
@@ -214,25 +206,12 @@ def test_unknown_ordering_is_a_400(admin_client):
     assert "ordering" in response.json()["errors"]
 
 
-def test_global_particle_is_readable_but_not_writable(admin_client, make_particle):
-    global_particle = make_particle(None)
-
-    assert admin_client.get(detail(global_particle.pk)).status_code == 200
-    patch = admin_client.patch(detail(global_particle.pk), {"name": "Mine now"}, format="json")
-    delete = admin_client.delete(detail(global_particle.pk))
-
-    assert patch.status_code == 403
-    assert patch.json()["code"] == "permission_denied"
-    assert delete.status_code == 403
-    assert PromptParticle.objects.filter(pk=global_particle.pk, name=global_particle.name).exists()
-
-
 @pytest.mark.parametrize(
     ("method", "suffix"),
     [("get", ""), ("patch", ""), ("delete", ""), ("get", "/versions"), ("post", "/versions/1/restore")],
 )
-def test_another_organizations_particle_is_not_found(other_org_client, make_particle, method, suffix):
-    particle = make_particle("org-a")
+def test_another_organizations_particle_is_not_found(other_org_client, method, suffix):
+    particle = ParticleFactory()
 
     response = getattr(other_org_client, method)(detail(particle.pk) + suffix, {"name": "x"}, format="json")
 
@@ -245,26 +224,9 @@ def test_another_organizations_particle_is_not_found(other_org_client, make_part
 # --- Permissions ------------------------------------------------------------------------------
 
 
-def test_member_without_write_role_can_read_but_not_create(member_client, make_particle):
-    make_particle()
-
-    assert member_client.get(URL).status_code == 200
-    response = member_client.post(URL, valid_body(), format="json")
-
-    assert response.status_code == 403
-    assert PromptParticle.objects.count() == 1
-
-
-def test_member_without_write_role_cannot_patch_or_delete(member_client, make_particle):
-    particle = make_particle()
-
-    assert member_client.patch(detail(particle.pk), {"name": "x"}, format="json").status_code == 403
-    assert member_client.delete(detail(particle.pk)).status_code == 403
-
-
-def test_m2m_read_scope_reads_but_cannot_write(m2m_client_for, make_particle):
+def test_m2m_read_scope_reads_but_cannot_write(m2m_client_for):
     client = m2m_client_for("read:prompts")
-    particle = make_particle()
+    particle = ParticleFactory()
 
     assert client.get(URL).status_code == 200
     assert client.get(detail(particle.pk)).status_code == 200
@@ -287,31 +249,13 @@ def test_m2m_models_scope_does_not_reach_prompts(m2m_client_for):
     assert client.post(URL, valid_body(), format="json").status_code == 403
 
 
-def test_no_token_is_a_401(api_client):
-    response = api_client.get(URL)
-
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Bearer")
-
-
 # --- Integrity ------------------------------------------------------------------------------
 
 
-def test_deleting_an_unused_particle(admin_client, make_particle):
-    particle = make_particle()
-
-    response = admin_client.delete(detail(particle.pk))
-
-    assert response.status_code == 204
-    assert not PromptParticle.objects.filter(pk=particle.pk).exists()
-
-
-def test_deleting_a_particle_in_use_is_a_conflict_naming_the_compositions(
-    admin_client, make_particle, make_composition
-):
-    particle = make_particle()
-    first = make_composition(particles=[particle], name="First")
-    second = make_composition(particles=[make_particle(), particle], name="Second")
+def test_deleting_a_particle_in_use_is_a_conflict_naming_the_compositions(admin_client):
+    particle = ParticleFactory()
+    first = CompositionFactory(particles=[particle], name="First")
+    second = CompositionFactory(particles=[ParticleFactory(), particle], name="Second")
 
     response = admin_client.delete(detail(particle.pk))
 
@@ -327,11 +271,11 @@ def test_deleting_a_particle_in_use_is_a_conflict_naming_the_compositions(
     assert PromptParticle.objects.filter(pk=particle.pk).exists()
 
 
-def test_an_edit_may_not_push_a_composition_over_the_rendered_limit(admin_client, make_particle, make_composition):
-    big = make_particle(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
-    big_too = make_particle(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
-    small = make_particle(content="s")
-    make_composition(particles=[big, big_too, small], name="Large")
+def test_an_edit_may_not_push_a_composition_over_the_rendered_limit(admin_client):
+    big = ParticleFactory(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    big_too = ParticleFactory(content="b" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    small = ParticleFactory(content="s")
+    CompositionFactory(particles=[big, big_too, small], name="Large")
     separators = 2 * len(limits.PARTICLE_SEPARATOR)
     room = limits.RENDERED_PROMPT_MAX_LENGTH - 2 * limits.PARTICLE_CONTENT_MAX_LENGTH - separators
 
@@ -348,9 +292,9 @@ def test_an_edit_may_not_push_a_composition_over_the_rendered_limit(admin_client
 
 
 @pytest.mark.parametrize("rows", [1, 50])
-def test_list_query_count_is_constant(admin_client, make_particle, django_assert_num_queries, rows):
+def test_list_query_count_is_constant(admin_client, django_assert_num_queries, rows):
     for _ in range(rows):
-        make_particle()
+        ParticleFactory()
 
     with django_assert_num_queries(1):  # the page with its total (COUNT(*) OVER ())
         response = admin_client.get(URL)
@@ -358,8 +302,8 @@ def test_list_query_count_is_constant(admin_client, make_particle, django_assert
     assert response.json()["count"] == rows
 
 
-def test_retrieve_is_one_query(admin_client, make_particle, django_assert_num_queries):
-    particle = make_particle()
+def test_retrieve_is_one_query(admin_client, django_assert_num_queries):
+    particle = ParticleFactory()
 
     with django_assert_num_queries(1):
         response = admin_client.get(detail(particle.pk))

@@ -9,6 +9,7 @@ import pytest
 from prompts.models import PromptComposition, PromptParticle
 from prompts.rendering import render_composition
 from prompts.seeding import DEFAULT_DATA_PATH, SEED_ACTOR, seed_global_prompts
+from tests.factories import ParticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,8 +103,8 @@ def test_a_changed_global_particle_and_composition_are_put_back():
     assert composition.items.count() == 4
 
 
-def test_organizations_objects_of_the_same_name_are_left_alone(make_particle):
-    own = make_particle("org-a", kind="tone", name="Concise", content="Our own concise tone.")
+def test_organizations_objects_of_the_same_name_are_left_alone():
+    own = ParticleFactory(kind="tone", name="Concise", content="Our own concise tone.")
 
     counts = seed_global_prompts()
 

@@ -1,16 +1,16 @@
-"""Numbered versions with who and when, and restoring them: particles, compositions, a model's prompt."""
+"""Numbered versions with who and when, and restoring them: particles and compositions.
+
+A model's system-prompt versions: tests/models_registry/test_system_prompt_versions.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from core.exceptions import Conflict
-from models_registry import selectors as model_selectors
-from models_registry import services as model_services
-from models_registry.models import AIModel, UserModel
 from prompts import services
 from prompts.models import PromptComposition, PromptParticle
+from tests.factories import CompositionFactory, GlobalParticleFactory, ParticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +103,8 @@ def test_restoring_an_unknown_version_is_a_404(admin_client):
         assert response.status_code == 404, number
 
 
-def test_restore_needs_write_access(member_client, m2m_client_for, make_particle):
-    particle = make_particle()
+def test_restore_needs_write_access(member_client, m2m_client_for):
+    particle = ParticleFactory()
     particle.content = "v2"
     particle.save()
     url = f"{PARTICLES}/{particle.pk}/versions/1/restore"
@@ -116,8 +116,8 @@ def test_restore_needs_write_access(member_client, m2m_client_for, make_particle
     assert particle.content == "v2"
 
 
-def test_global_particle_versions_are_readable_but_not_restorable(admin_client, make_particle):
-    global_particle = make_particle(None, content="v1")
+def test_global_particle_versions_are_readable_but_not_restorable(admin_client):
+    global_particle = GlobalParticleFactory(content="v1")
     global_particle.content = "v2"
     global_particle.save()
 
@@ -131,14 +131,14 @@ def test_global_particle_versions_are_readable_but_not_restorable(admin_client, 
     assert global_particle.content == "v2"
 
 
-def test_restoring_a_particle_checks_the_compositions_using_it(admin_client, make_particle, make_composition):
+def test_restoring_a_particle_checks_the_compositions_using_it(admin_client):
     from prompts import limits
 
-    particle = make_particle(content="x" * limits.PARTICLE_CONTENT_MAX_LENGTH)
+    particle = ParticleFactory(content="x" * limits.PARTICLE_CONTENT_MAX_LENGTH)
     particle.content = "small"
     particle.save()
-    others = [make_particle(content="y" * limits.PARTICLE_CONTENT_MAX_LENGTH) for _ in range(2)]
-    make_composition(particles=[particle, *others])
+    others = [ParticleFactory(content="y" * limits.PARTICLE_CONTENT_MAX_LENGTH) for _ in range(2)]
+    CompositionFactory(particles=[particle, *others])
 
     response = admin_client.post(f"{PARTICLES}/{particle.pk}/versions/1/restore")
 
@@ -159,8 +159,8 @@ def test_a_deleted_particle_keeps_its_history(admin_client):
 # --- Compositions ------------------------------------------------------------------------------
 
 
-def test_composition_versions_keep_the_particle_order(admin_client, make_particle):
-    first, second, third = (make_particle(content=text) for text in ("ONE", "TWO", "THREE"))
+def test_composition_versions_keep_the_particle_order(admin_client):
+    first, second, third = (ParticleFactory(content=text) for text in ("ONE", "TWO", "THREE"))
     created = admin_client.post(
         COMPOSITIONS, {"name": "C", "particleIds": ids(first, second, third)}, format="json"
     ).json()
@@ -181,8 +181,8 @@ def test_composition_versions_keep_the_particle_order(admin_client, make_particl
     assert {version["actor"] for version in versions} == {ADMIN_ACTOR}
 
 
-def test_restoring_a_composition_brings_back_its_particle_order(admin_client, make_particle):
-    first, second, third = (make_particle(content=text) for text in ("ONE", "TWO", "THREE"))
+def test_restoring_a_composition_brings_back_its_particle_order(admin_client):
+    first, second, third = (ParticleFactory(content=text) for text in ("ONE", "TWO", "THREE"))
     created = admin_client.post(
         COMPOSITIONS, {"name": "Original", "particleIds": ids(first, second, third)}, format="json"
     ).json()
@@ -202,8 +202,8 @@ def test_restoring_a_composition_brings_back_its_particle_order(admin_client, ma
     assert versions[0]["snapshot"]["particleIds"] == ids(first, second, third)
 
 
-def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_client, make_particle):
-    kept, dropped = make_particle(content="KEPT"), make_particle(content="DROPPED")
+def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_client):
+    kept, dropped = ParticleFactory(content="KEPT"), ParticleFactory(content="DROPPED")
     created = admin_client.post(COMPOSITIONS, {"name": "C", "particleIds": ids(kept, dropped)}, format="json").json()
     url = f"{COMPOSITIONS}/{created['id']}"
     admin_client.patch(url, {"particleIds": ids(kept)}, format="json")
@@ -218,9 +218,9 @@ def test_restoring_a_composition_whose_particle_was_deleted_is_a_conflict(admin_
     assert admin_client.get(f"{url}/versions").json()["count"] == 2
 
 
-def test_composition_written_outside_the_services_still_snapshots_its_order(make_particle, make_composition):
-    first, second = make_particle(), make_particle()
-    composition = make_composition(particles=[first, second])
+def test_composition_written_outside_the_services_still_snapshots_its_order():
+    first, second = ParticleFactory(), ParticleFactory()
+    composition = CompositionFactory(particles=[first, second])
 
     composition.description = "changed in the shell"
     composition.save()
@@ -231,9 +231,9 @@ def test_composition_written_outside_the_services_still_snapshots_its_order(make
 # --- Actors outside the API ------------------------------------------------------------------------
 
 
-def test_staff_writes_record_the_django_user(make_particle):
+def test_staff_writes_record_the_django_user():
     staff = get_user_model().objects.create_user(username="alice", is_staff=True)
-    particle = make_particle()
+    particle = ParticleFactory()
 
     particle._history_user = staff
     particle.content = "edited in the admin"
@@ -252,92 +252,11 @@ def test_api_writes_leave_the_django_user_empty(admin_client):
     assert record.history_actor == ADMIN_ACTOR
 
 
-# --- A model's system prompt ------------------------------------------------------------------
+# --- A composition's history ---------------------------------------------------------------------
 
 
-def test_model_prompt_versions_follow_the_prompt_fields(make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_override="First override")
-    model.name = "Renamed"  # not a prompt change
-    model.save()
-    model.system_prompt_override = ""
-    model.system_prompt_composition = composition
-    model._history_actor = ADMIN_ACTOR
-    model.save()
-
-    versions = model_selectors.model_prompt_versions(model)
-
-    assert [record.version_number for record in versions] == [2, 1]
-    assert versions[0].system_prompt_composition_id == composition.pk
-    assert versions[0].history_actor == ADMIN_ACTOR
-    assert versions[1].system_prompt_override == "First override"
-
-
-def test_model_prompt_restore(make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_composition=composition)
-    model.system_prompt_override = "Override"
-    model.system_prompt_composition = None
-    model.save()
-
-    restored = model_services.model_prompt_restore(
-        model=model, record=model_selectors.model_prompt_version(model, 1), actor=M2M_ACTOR
-    )
-
-    restored.refresh_from_db()
-    assert (restored.system_prompt_override, restored.system_prompt_composition_id) == ("", composition.pk)
-    versions = model_selectors.model_prompt_versions(restored)
-    assert versions[0].version_number == 3
-    assert versions[0].history_actor == M2M_ACTOR
-    assert versions[0].history_change_reason == "Restored system prompt version 1"
-    assert restored.system_prompt()[1] == "composition"
-
-
-def test_restoring_the_current_model_prompt_still_adds_a_version(make_user_model):
-    model = make_user_model(system_prompt_override="Same")
-
-    model_services.model_prompt_restore(
-        model=model, record=model_selectors.model_prompt_version(model, 1), actor=ADMIN_ACTOR
-    )
-
-    assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
-
-
-def test_model_prompt_restore_of_a_deleted_composition_is_a_conflict(admin_client, make_composition, make_user_model):
-    composition = make_composition()
-    model = make_user_model(system_prompt_composition=composition)
-    model.system_prompt_composition = None
-    model.save()
-    assert admin_client.delete(f"{COMPOSITIONS}/{composition.pk}").status_code == 204
-
-    with pytest.raises(Conflict):
-        model_services.model_prompt_restore(
-            model=model, record=model_selectors.model_prompt_version(model, 1), actor=ADMIN_ACTOR
-        )
-
-    model.refresh_from_db()
-    assert model.system_prompt_composition_id is None
-
-
-def test_model_prompt_restore_of_an_unknown_version(make_user_model):
-    model = make_user_model()
-
-    assert model_selectors.model_prompt_version(model, 5) is None
-
-
-def test_proxy_model_writes_are_recorded(system_model):
-    model = UserModel.objects.create(
-        parent=system_model, organization_id="org-a", name="Via proxy", context_window=4_096, is_system=False
-    )
-    model.system_prompt_override = "Hello"
-    model.save()
-
-    assert AIModel.history.filter(id=model.pk).count() == 2
-    assert [record.version_number for record in model_selectors.model_prompt_versions(model)] == [2, 1]
-
-
-def test_the_composition_of_a_deleted_version_is_not_needed_to_read_versions(make_composition):
-    composition = make_composition()
+def test_the_composition_of_a_deleted_version_is_not_needed_to_read_versions():
+    composition = CompositionFactory(particles=[ParticleFactory()])
     composition_id = composition.pk
     services.composition_delete(composition=PromptComposition.objects.get(pk=composition_id), actor=ADMIN_ACTOR)
 

@@ -9,7 +9,7 @@ def client_without_reraise() -> Client:
     return Client(raise_request_exception=False)
 
 
-@pytest.mark.urls("tests.config.error_urls")
+@pytest.mark.urls("tests.core.error_urls")
 def test_a_crash_in_a_plain_view_under_v1_is_a_json_500(client_without_reraise: Client) -> None:
     response = client_without_reraise.get("/v1/broken")
 
@@ -19,7 +19,7 @@ def test_a_crash_in_a_plain_view_under_v1_is_a_json_500(client_without_reraise: 
     assert b"boom" not in response.content
 
 
-@pytest.mark.urls("tests.config.error_urls")
+@pytest.mark.urls("tests.core.error_urls")
 def test_a_crash_outside_the_api_keeps_the_html_page(client_without_reraise: Client) -> None:
     response = client_without_reraise.get("/html/broken")
 

@@ -1,0 +1,88 @@
+"""How many queries each read and write takes, exactly (authentication makes none).
+
+The counts are the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from models_registry.models import AIModel
+from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
+from tests.models_registry.helpers import MODELS_URL, create, detail_url, resolved_url
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
+
+LIST_QUERIES = 1  # the page with its total (COUNT(*) OVER ()), the parents' columns joined in
+RETRIEVE_QUERIES = 1  # the model with its parent
+RESOLVED_QUERIES = 2  # the model with its parent and composition; the composition's particles in order
+# The parent, the name's uniqueness, then in a savepoint: the model, its history row, its audit event.
+CREATE_QUERIES = 7
+
+
+def test_list_query_count_does_not_grow_with_rows(
+    admin_client: APIClient, parent: AIModel, django_assert_num_queries: Callable
+) -> None:
+    UserModelFactory(parent=parent, system_prompt_composition=CompositionFactory(particles=[ParticleFactory()]))
+    admin_client.get(MODELS_URL)  # warm per-process caches
+    with django_assert_num_queries(LIST_QUERIES):
+        admin_client.get(MODELS_URL)
+
+    other_parents = SystemModelFactory.create_batch(3)
+    AIModel.objects.bulk_create(
+        UserModelFactory.build_batch(25, parent=parent)
+        + [model for base in other_parents for model in UserModelFactory.build_batch(24, parent=base)]
+    )
+    with django_assert_num_queries(LIST_QUERIES):  # the same with 102 rows as with 2
+        response = admin_client.get(f"{MODELS_URL}?limit=200")
+
+    assert response.json()["count"] == 1 + 1 + 3 + 25 + 72
+
+
+def test_list_query_count_is_pinned(
+    admin_client: APIClient, parent: AIModel, django_assert_num_queries: Callable
+) -> None:
+    UserModelFactory.create_batch(3, parent=parent)
+
+    with django_assert_num_queries(LIST_QUERIES):
+        admin_client.get(MODELS_URL)
+
+
+def test_retrieve_query_count(
+    admin_client: APIClient, user_model: AIModel, django_assert_num_queries: Callable
+) -> None:
+    admin_client.get(detail_url(user_model.id))
+    with django_assert_num_queries(RETRIEVE_QUERIES):
+        response = admin_client.get(detail_url(user_model.id))
+
+    assert response.status_code == 200
+
+
+def test_resolved_query_count_does_not_grow_with_particles(
+    admin_client: APIClient, parent: AIModel, django_assert_num_queries: Callable
+) -> None:
+    one = UserModelFactory(parent=parent, system_prompt_composition=CompositionFactory(particles=[ParticleFactory()]))
+    fifty = UserModelFactory(
+        parent=parent, system_prompt_composition=CompositionFactory(particles=ParticleFactory.create_batch(50))
+    )
+    admin_client.get(resolved_url(one.id))
+
+    with django_assert_num_queries(RESOLVED_QUERIES):
+        response_one = admin_client.get(resolved_url(one.id))
+    with django_assert_num_queries(RESOLVED_QUERIES):  # the same with 50 particles as with 1
+        response_fifty = admin_client.get(resolved_url(fifty.id))
+
+    assert response_one.json()["systemPromptSource"] == "composition"
+    assert response_fifty.json()["systemPrompt"].count("\n\n") == 49
+
+
+def test_create_query_count(admin_client: APIClient, parent: AIModel, django_assert_num_queries: Callable) -> None:
+    create(admin_client, parentId=str(parent.id), name="Warm-up")
+
+    with django_assert_num_queries(CREATE_QUERIES):
+        response = create(admin_client, parentId=str(parent.id), name="Counted")
+
+    assert response.status_code == 201, response.content
