@@ -10,7 +10,7 @@ for the request as a whole); `references` on 409 conflicts (what still uses the 
 import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -123,6 +123,9 @@ def _as_api_exception(exc: Exception, view: Any = None) -> exceptions.APIExcepti
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, SuspiciousOperation):
+        # e.g. TooManyFieldsSent: more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
+        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
     if isinstance(exc, Conflict):
         return _Conflict409(exc.message, references=exc.references)
     if isinstance(exc, DjangoValidationError):
