@@ -22,7 +22,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from core import jwks
+from core import jwks, limits
 
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
@@ -33,7 +33,9 @@ ORGANIZATION_CLAIM = "https://stytch.com/organization"
 M2M_ORGANIZATION_CLAIM = "organization_id"
 ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "nbf", "sub")
+TIME_CLAIMS = ("exp", "iat", "nbf")
 MAX_KID_LENGTH = 128
+_STYTCH_ID = re.compile(limits.STYTCH_ID_PATTERN)
 
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
@@ -219,20 +221,18 @@ def _claims_of_verified(token: str, entry: _Verified) -> dict[str, Any] | None:
 def _verify_and_remember(token: str) -> dict[str, Any]:
     claims, kid, key = _verify(token)
     leeway = settings.STYTCH_JWT_LEEWAY
-    time_claims = [claims[name] for name in ("exp", "iat", "nbf")]
-    if all(isinstance(value, int | float) and not isinstance(value, bool) for value in time_claims):
-        exp, iat, nbf = time_claims
-        verified_tokens.put(
-            token,
-            _Verified(
-                claims=dict(claims),
-                kid=kid,
-                key=key,
-                checked_against=_checked_against(),
-                not_before=max(iat, nbf) - leeway,
-                expires=exp + leeway,
-            ),
-        )
+    exp, iat, nbf = (claims[name] for name in TIME_CLAIMS)  # numbers: `_verify` checked them
+    verified_tokens.put(
+        token,
+        _Verified(
+            claims=dict(claims),
+            kid=kid,
+            key=key,
+            checked_against=_checked_against(),
+            not_before=max(iat, nbf) - leeway,
+            expires=exp + leeway,
+        ),
+    )
     return claims
 
 
@@ -268,7 +268,24 @@ def _verify(token: str) -> tuple[dict[str, Any], str, jwt.PyJWK]:
         )
     except jwt.PyJWTError as exc:
         raise AuthenticationFailed(_decode_error_message(exc)) from exc
+    for name in TIME_CLAIMS:
+        # RFC 7519 NumericDate: a JSON number (pyjwt would take "1700000000" as well).
+        if not _is_number(claims[name]):
+            raise AuthenticationFailed(f"Token '{name}' claim must be a number.")
     return claims, kid, signing_key
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _checked_id(value: Any, *, claim: str, max_length: int) -> str:
+    """A Stytch id of a sane shape, or a 401 naming the claim (before it reaches the database)."""
+    if not isinstance(value, str) or not value:
+        raise AuthenticationFailed(f"Token '{claim}' claim is empty.")
+    if len(value) > max_length or not _STYTCH_ID.fullmatch(value):
+        raise AuthenticationFailed(f"Token '{claim}' claim is not a valid Stytch id.")
+    return value
 
 
 def _strings(values: Any) -> Iterable[str]:
@@ -278,8 +295,7 @@ def _strings(values: Any) -> Iterable[str]:
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    if not claims["sub"]:
-        raise AuthenticationFailed("Token 'sub' claim is empty.")
+    _checked_id(claims["sub"], claim="sub", max_length=limits.SUBJECT_ID_MAX_LENGTH)
     if SESSION_CLAIM in claims:
         return _member_principal(claims)
     return _m2m_principal(claims)
@@ -293,6 +309,7 @@ def _member_principal(claims: dict[str, Any]) -> Principal:
     organization_id = organization.get("organization_id") if isinstance(organization, dict) else None
     if not isinstance(organization_id, str) or not organization_id:
         raise AuthenticationFailed(f"Session token has no organization ('{ORGANIZATION_CLAIM}' claim).")
+    _checked_id(organization_id, claim="organization_id", max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
     slug = organization.get("slug")
     factors = session.get("authentication_factors")
     factor_types = tuple(
@@ -314,6 +331,7 @@ def _m2m_principal(claims: dict[str, Any]) -> Principal:
     organization_id = claims.get(M2M_ORGANIZATION_CLAIM)
     if not isinstance(organization_id, str) or not organization_id:
         raise AuthenticationFailed(f"M2M token has no organization ('{M2M_ORGANIZATION_CLAIM}' claim).")
+    _checked_id(organization_id, claim="organization_id", max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
     scope = claims.get("scope")
     return Principal(
         kind="m2m",
