@@ -13,6 +13,7 @@ import datetime
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django_filters.filters import BaseCSVFilter
 from django_filters.rest_framework import DjangoFilterBackend
 
 
@@ -89,6 +90,24 @@ class StrictFilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend: an unfiltered list skips the FilterSet; a list parameter (`ordering`)
+    may come as one comma-separated value or repeated (`?ordering=a&ordering=b`), as generated
+    clients send a form-style array either way."""
+
+    @staticmethod
+    def list_parameters(filterset_class) -> list[str]:
+        return [name for name, filter_ in filterset_class.base_filters.items() if isinstance(filter_, BaseCSVFilter)]
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        repeated = [name for name in self.list_parameters(type(view).filterset_class) if name in kwargs["data"]]
+        if repeated:
+            data = kwargs["data"].copy()
+            for name in repeated:
+                data[name] = ",".join(request.query_params.getlist(name))
+            kwargs["data"] = data
+        return kwargs
+
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None:

@@ -45,6 +45,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             self.count = queryset.count() if self.offset else 0
         return rows
 
+    def query_parameters(self) -> tuple[str, ...]:
+        return (self.limit_query_param, self.offset_query_param)
+
     def get_limit(self, request) -> int:
         limit = self._integer_param(request, self.limit_query_param, minimum=1, message="a whole number, 1 or more")
         return self.default_limit if limit is None else min(limit, self.max_limit)

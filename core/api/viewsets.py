@@ -27,6 +27,7 @@ from rest_framework.reverse import reverse
 from core import idempotency
 from core.authentication import Principal
 from core.errors import PreconditionFailed
+from core.filters import FilterBackend
 
 logger = logging.getLogger("model_registry.api")
 
@@ -98,8 +99,38 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         return Response(data, status=status, headers={"ETag": etag_of(obj), **(headers or {})})
 
     # --- Retries ---------------------------------------------------------------------------
+    # --- Strict query strings ----------------------------------------------------------------
+    paginated_actions = ("list", "versions")
+
+    def query_parameters(self) -> tuple[set[str], set[str]]:
+        """The query parameters this action reads, and those of them that may be repeated (a list
+        in the schema, e.g. `ordering`): its filters on the list, its paging where it pages."""
+        allowed: set[str] = set()
+        repeatable: set[str] = set()
+        filterset_class = getattr(self, "filterset_class", None)
+        if self.action == "list" and filterset_class is not None:
+            allowed.update(filterset_class.base_filters)
+            repeatable.update(FilterBackend.list_parameters(filterset_class))
+        if self.action in self.paginated_actions and self.paginator is not None:
+            allowed.update(self.paginator.query_parameters())
+        return allowed, repeatable
+
+    def check_query_parameters(self, request: Request) -> None:
+        """An unknown query parameter is a 400 naming it, not silently ignored; so is one given
+        twice that is not a list."""
+        allowed, repeatable = self.query_parameters()
+        errors = {}
+        for name in request.query_params:
+            if name not in allowed:
+                errors[name] = ["Unknown query parameter."]
+            elif len(request.query_params.getlist(name)) > 1 and name not in repeatable:
+                errors[name] = ["Given more than once; send it once."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
+        self.check_query_parameters(request)
         self._idempotency_claim = idempotency.claim(request, self.principal)
 
     def handle_exception(self, exc: Exception) -> Response:

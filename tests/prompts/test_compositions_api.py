@@ -345,7 +345,8 @@ def test_filters_and_ordering(admin_client):
 def test_another_organizations_composition_is_not_found(other_org_client, method, suffix):
     composition = CompositionFactory(particles=[ParticleFactory()])
 
-    response = getattr(other_org_client, method)(detail(composition.pk) + suffix, {"name": "x"}, format="json")
+    body = None if method == "get" else {"name": "x"}  # a GET has no body, and no query parameters
+    response = getattr(other_org_client, method)(detail(composition.pk) + suffix, body, format="json")
 
     assert response.status_code == 404
     assert PromptComposition.objects.filter(pk=composition.pk).exclude(name="x").exists()

@@ -213,7 +213,8 @@ def test_unknown_ordering_is_a_400(admin_client):
 def test_another_organizations_particle_is_not_found(other_org_client, method, suffix):
     particle = ParticleFactory()
 
-    response = getattr(other_org_client, method)(detail(particle.pk) + suffix, {"name": "x"}, format="json")
+    body = None if method == "get" else {"name": "x"}  # a GET has no body, and no query parameters
+    response = getattr(other_org_client, method)(detail(particle.pk) + suffix, body, format="json")
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
