@@ -77,3 +77,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.actor} {self.key}"
+
+
+class CacheGeneration(models.Model):
+    """A counter per scope (an organization id, or `GLOBAL` for what every organization sees),
+    bumped in the same transaction as every write that can change a cached read of that scope.
+
+    Cached bodies are keyed by the generations they were read under, so once a write has
+    committed no reader can find a body older than it, whatever the cache did or lost.
+    """
+
+    GLOBAL = "*global*"
+
+    scope = models.CharField(primary_key=True, max_length=limits.ORGANIZATION_ID_MAX_LENGTH)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.value}"

@@ -22,8 +22,10 @@ from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
 from core.authentication import Principal
+from core.cache import guarded
 
 CACHE_ALIAS = "default"
+LOCAL_ALIAS = "local"  # this process's own memory: the limiter's fallback
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -118,8 +120,14 @@ class PrincipalRateThrottle(BaseThrottle):
         if not limits:
             return True
         prefetch = view.prefetch_cache_keys() if hasattr(view, "prefetch_cache_keys") else ()
-        counts, found = increment_counters(self.cache, [(key, duration) for key, duration, _, _ in limits], prefetch)
-        if prefetch:
+        counters = [(key, duration) for key, duration, _, _ in limits]
+        counts, found = guarded(
+            lambda: increment_counters(self.cache, counters, prefetch),
+            # While the shared cache is away, each process counts on its own (core.cache).
+            lambda: (increment_counters(caches[LOCAL_ALIAS], counters)[0], None),
+            what="rate limits",
+        )
+        if prefetch and found is not None:
             request.prefetched_cache = found
         for (_, _, allowed, remaining), count in zip(limits, counts, strict=True):
             if count > allowed:

@@ -1,86 +1,92 @@
-"""A shared cache of resolved model configurations.
+"""A shared cache of resolved model configurations, fresh by construction.
 
 `GET /v1/models/{id}/resolved` is what runtimes call before every conversation. Its body
 depends on the model, its parent, the composition and the composition's particles. Rather
-than track those dependencies, every committed write to any of these tables bumps one
-generation number in the shared cache, and a body stored under an older generation is a
-miss (it is overwritten or expires on its own). Writes are rare next to reads, so a global
-generation costs little and cannot miss a dependency.
+than track those dependencies, every write to any of them bumps a generation in PostgreSQL,
+in the write's own transaction: the organization's (its user models, particles and
+compositions) or the global one (system models, global prompts). A body is cached in Redis
+under the two generations it was read with, so:
 
-Bulk writes that send no save signals (the seed command) call `invalidate()` themselves.
-The cache is on only where it is shared by every worker (RESOLVED_CACHE_SECONDS, on by
-default with REDIS_URL): a per-process cache would not see other workers' bumps.
+- once a write has committed (before its response is sent), every reader on every host reads
+  the new generation and so a key no older body was stored under: nothing stale is served,
+  whatever Redis did with any message, because no invalidation message exists;
+- one organization's writes leave the other organizations' cached bodies warm;
+- Redis only accelerates: when it is away (core.cache) the body is read from PostgreSQL.
+
+Reading the generations is one query per request. Bulk writes that send no save signals (the
+seed command) call `bump_global()` inside their transaction.
 """
 
-import contextlib
-import time
+from __future__ import annotations
+
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
-GENERATION_KEY = "resolved:generation"
+from core.cache import guarded
+from core.models import CacheGeneration
+
+GLOBAL = CacheGeneration.GLOBAL
 
 
 def enabled() -> bool:
     return settings.RESOLVED_CACHE_SECONDS > 0
 
 
-def _key(organization_id: str, model_id: Any) -> str:
-    return f"resolved:{organization_id}:{model_id}"
+def key(organization_id: str, model_id: Any) -> str:
+    """The cache key of a body as of now: it names the generations it is valid for."""
+    values = dict(CacheGeneration.objects.filter(scope__in=[organization_id, GLOBAL]).values_list("scope", "value"))
+    return f"resolved:{organization_id}:{model_id}:{values.get(organization_id, 0)}:{values.get(GLOBAL, 0)}"
 
 
-def keys(organization_id: str, model_id: Any) -> tuple[str, str]:
-    """What `get()` reads: the generation and the entry."""
-    return GENERATION_KEY, _key(organization_id, model_id)
+def get(cache_key: str, prefetched: dict | None = None) -> dict | None:
+    """The cached body, or None: from what the rate limiter's round trip found, else from the cache."""
+    if prefetched is not None:
+        return prefetched.get(cache_key)
+    return guarded(lambda: caches["default"].get(cache_key), lambda: None, what="the resolved cache")
 
 
-def get(organization_id: str, model_id: Any, prefetched: dict | None = None) -> tuple[dict | None, int]:
-    """The cached body (or None) and the generation to store a fresh one under.
-
-    One round trip reads the current generation and the entry, unless `prefetched` holds
-    what a read of `keys()` found this request. An entry stored under an older generation
-    is a miss.
-    """
-    cache = caches["default"]
-    generation_key, key = keys(organization_id, model_id)
-    found = cache.get_many([generation_key, key]) if prefetched is None else prefetched
-    generation = found.get(generation_key)
-    if generation is None:
-        # A generation never seen before, so entries cached before an eviction are not revived.
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-        return None, cache.get(GENERATION_KEY)
-    entry = found.get(key)
-    if entry is not None and entry[0] == generation:
-        return entry[1], generation
-    return None, generation
+def put(cache_key: str, body: dict) -> None:
+    guarded(
+        lambda: caches["default"].set(cache_key, body, timeout=settings.RESOLVED_CACHE_SECONDS),
+        lambda: None,
+        what="the resolved cache",
+    )
 
 
-def put(organization_id: str, model_id: Any, generation: int, body: dict) -> None:
-    """Store a body read after `generation` was current (a later bump makes it a miss)."""
-    caches["default"].set(_key(organization_id, model_id), (generation, body), timeout=settings.RESOLVED_CACHE_SECONDS)
+# --- Bumping the generations, in the writer's transaction --------------------------------------
 
 
-def _bump() -> None:
-    with contextlib.suppress(ValueError):  # no generation yet: the next read starts one
-        caches["default"].incr(GENERATION_KEY)
+def bump(scope: str) -> None:
+    """Count one more write in `scope` (an organization id or GLOBAL), in the current transaction:
+    one UPDATE, and an INSERT the first time a scope is written."""
+    if CacheGeneration.objects.filter(scope=scope).update(value=F("value") + 1):
+        return
+    try:
+        with transaction.atomic():
+            CacheGeneration.objects.create(scope=scope, value=1)
+    except IntegrityError:  # another writer created it first
+        CacheGeneration.objects.filter(scope=scope).update(value=F("value") + 1)
 
 
-def invalidate() -> None:
-    """Forget every cached body once the current transaction commits."""
-    transaction.on_commit(_bump)
+def bump_global() -> None:
+    bump(GLOBAL)
 
 
-def _on_write(sender: Any, **kwargs: Any) -> None:
-    invalidate()
+def _on_write(sender: Any, instance: Any, **kwargs: Any) -> None:
+    bump(instance.organization_id or GLOBAL)
 
 
 def connect_signals() -> None:
+    """Models, particles and compositions. A composition's items change only with the composition,
+    saved by the same service call (prompts.services), which bumps for both."""
     from models_registry.models import AIModel
-    from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+    from prompts.models import PromptComposition, PromptParticle
 
-    for model in (AIModel, PromptParticle, PromptComposition, PromptCompositionParticle):
+    for model in (AIModel, PromptParticle, PromptComposition):
         post_save.connect(_on_write, sender=model, dispatch_uid=f"resolved_cache.save.{model.__name__}")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"resolved_cache.delete.{model.__name__}")

@@ -298,8 +298,8 @@ def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
                     batch_size=UPDATE_BATCH_SIZE,
                     **history,
                 )
+            resolved_cache.bump_global()  # bulk statements send no save signals
     except DatabaseError as exc:
         # Most likely another writer created one of these system models since they were read.
         raise CatalogError(f"the database refused the changes, nothing written: {exc}") from exc
-    resolved_cache.invalidate()  # bulk statements send no save signals
     return result

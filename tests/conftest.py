@@ -173,12 +173,19 @@ def m2m_client_for(client_for: ClientFor) -> Callable[..., APIClient]:
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    """Rate-limit counters, idempotency and cached reads never leak from one test to the next."""
-    from django.core.cache import cache
+    """Rate-limit counters, idempotency, cached reads and a tripped cache breaker never leak from
+    one test to the next."""
+    from django.core.cache import cache, caches
 
+    from core.cache import breaker
+
+    breaker.reset()
     cache.clear()
+    caches["local"].clear()
     yield
     cache.clear()
+    caches["local"].clear()
+    breaker.reset()
 
 
 @pytest.fixture
@@ -213,12 +220,13 @@ def redis_cache(settings: Any) -> Iterator[None]:
     if not redis_answers():
         pytest.skip(f"Redis does not answer at {REDIS_LOCATION}")
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_LOCATION,
             "KEY_PREFIX": REDIS_PREFIX,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
+        },
     }
     cache.clear()
     yield

@@ -107,10 +107,15 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def restore_version(self, instance: AIModel, record) -> AIModel:
         return services.model_prompt_restore(model=instance, record=record, actor=self.principal.actor)
 
+    def resolved_cache_key(self) -> str:
+        if not hasattr(self, "_resolved_cache_key"):
+            self._resolved_cache_key = resolved_cache.key(self.principal.organization_id, self.kwargs["pk"])
+        return self._resolved_cache_key
+
     def prefetch_cache_keys(self) -> tuple[str, ...]:
         """Read by the rate limiter's round trip to the cache (core.throttling)."""
         if self.action == "resolved" and resolved_cache.enabled():
-            return resolved_cache.keys(self.principal.organization_id, self.kwargs["pk"])
+            return (self.resolved_cache_key(),)
         return ()
 
     @extend_schema(
@@ -127,9 +132,9 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def resolved(self, request: Request, pk: str | None = None) -> Response:
         if not resolved_cache.enabled():
             return Response(ResolvedAIModelSerializer(self.get_object()).data)
-        organization_id = self.principal.organization_id
-        body, generation = resolved_cache.get(organization_id, pk, getattr(request, "prefetched_cache", None))
+        cache_key = self.resolved_cache_key()
+        body = resolved_cache.get(cache_key, getattr(request, "prefetched_cache", None))
         if body is None:
             body = dict(ResolvedAIModelSerializer(self.get_object()).data)
-            resolved_cache.put(organization_id, pk, generation, body)
+            resolved_cache.put(cache_key, body)
         return Response(body)
