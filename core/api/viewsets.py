@@ -14,6 +14,7 @@
 
 import hashlib
 import logging
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
@@ -32,6 +33,25 @@ from core.filters import FilterBackend
 logger = logging.getLogger("model_registry.api")
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]*"')
+
+
+def parse_if_match(value: str) -> set[str]:
+    """The strong entity tags of an If-Match header (or {"*"}); a 400 naming the header when it is
+    empty, unquoted or weak: this API's ETags are strong, and such a header can never match."""
+    if value.strip() == "*":
+        return {"*"}
+    tags = [tag.strip() for tag in value.split(",")]
+    for tag in tags:
+        if tag.startswith("W/"):
+            raise exceptions.ValidationError({"If-Match": ["Weak ETags (W/...) cannot be used with If-Match."]})
+        if not _STRONG_ETAG.fullmatch(tag):
+            raise exceptions.ValidationError(
+                {"If-Match": ['Must be "*" or ETags as the API sent them, quoted ("...") and comma-separated.']}
+            )
+    return set(tags)
 
 
 def etag_of(obj: Model) -> str:
@@ -91,7 +111,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         if_match = self.request.headers.get("If-Match")
         if if_match is None:
             return
-        candidates = {tag.strip() for tag in if_match.split(",")}  # strong comparison (RFC 9110)
+        candidates = parse_if_match(if_match)
         if "*" not in candidates and etag_of(obj) not in candidates:
             raise PreconditionFailed()
 
