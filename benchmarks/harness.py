@@ -97,6 +97,7 @@ def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[
         "CACHE_KEY_PREFIX": cache_prefix,
         "STYTCH_PROJECT_ID": PROJECT_ID,
         "STYTCH_JWKS_URL": jwks_path.resolve().as_uri(),  # as core.devkeys.jwks_file_url
+        "STYTCH_JWKS_ALLOW_INSECURE": "true",  # a file:// JWKS with DEBUG off
         "STYTCH_CUSTOM_BASE_URL": "",
         "THROTTLE_RATE_ORGANIZATION": UNTHROTTLED_RATE,
         "THROTTLE_RATE_CLIENT": UNTHROTTLED_RATE,

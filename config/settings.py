@@ -156,8 +156,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 # --- Stytch B2B -----------------------------------------------------------------------
 STYTCH_PROJECT_ID = env.str("STYTCH_PROJECT_ID", default="project-test-00000000-0000-0000-0000-000000000000")
 STYTCH_JWKS_URL = env.str("STYTCH_JWKS_URL", default="")
-STYTCH_CUSTOM_BASE_URL = env.str("STYTCH_CUSTOM_BASE_URL", default="")
-STYTCH_JWT_LEEWAY = env.int("STYTCH_JWT_LEEWAY", default=30)
+# A custom domain, as the Stytch SDK takes it: with its scheme, without a trailing slash. It is
+# accepted as an issuer and, unless STYTCH_JWKS_URL says otherwise, serves the JWKS.
+STYTCH_CUSTOM_BASE_URL = env.str("STYTCH_CUSTOM_BASE_URL", default="").strip().rstrip("/")
+if STYTCH_CUSTOM_BASE_URL and not STYTCH_CUSTOM_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        f"STYTCH_CUSTOM_BASE_URL must be an https:// URL (got {STYTCH_CUSTOM_BASE_URL!r}), e.g. https://login.example.com."
+    )
+# Clock skew allowed on exp/nbf/iat (the Stytch SDK allows none).
+STYTCH_JWT_LEEWAY = env.int("STYTCH_JWT_LEEWAY", default=5)
+# http:// and file:// JWKS URLs are for development: refused with DEBUG off unless this says so.
+STYTCH_JWKS_ALLOW_INSECURE = env.bool("STYTCH_JWKS_ALLOW_INSECURE", default=False)
 STYTCH_WRITE_ROLES = env.list("STYTCH_WRITE_ROLES", default=["stytch_admin"])
 STYTCH_JWKS_COOLDOWN = env.float("STYTCH_JWKS_COOLDOWN", default=30.0)
 STYTCH_JWKS_TIMEOUT = env.float("STYTCH_JWKS_TIMEOUT", default=3.0)

@@ -38,13 +38,24 @@ class JWKSFetchError(Exception):
     """The JWKS URL could not be read or did not hold a usable key set."""
 
 
-def default_jwks_url(project_id: str) -> str:
-    host = "api.stytch.com" if project_id.startswith("project-live-") else "test.stytch.com"
-    return f"https://{host}/v1/b2b/sessions/jwks/{quote(project_id, safe='')}"
+INSECURE_SCHEMES = frozenset({"http", "file"})
+
+
+def default_jwks_url(project_id: str, custom_base_url: str = "") -> str:
+    """Stytch's JWKS for the project: on the custom domain when there is one, as the SDK does."""
+    if custom_base_url:
+        base = custom_base_url
+    else:
+        base = "https://api.stytch.com" if project_id.startswith("project-live-") else "https://test.stytch.com"
+    return f"{base}/v1/b2b/sessions/jwks/{quote(project_id, safe='')}"
 
 
 def configured_jwks_url() -> str:
-    return settings.STYTCH_JWKS_URL or default_jwks_url(settings.STYTCH_PROJECT_ID)
+    return settings.STYTCH_JWKS_URL or default_jwks_url(settings.STYTCH_PROJECT_ID, settings.STYTCH_CUSTOM_BASE_URL)
+
+
+def insecure_allowed() -> bool:
+    return settings.DEBUG or settings.STYTCH_JWKS_ALLOW_INSECURE
 
 
 def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
@@ -52,6 +63,10 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
     scheme = urlsplit(url).scheme
     if scheme not in ALLOWED_SCHEMES:
         raise JWKSFetchError(f"unsupported JWKS URL scheme {scheme!r}")
+    if scheme in INSECURE_SCHEMES and not insecure_allowed():
+        raise JWKSFetchError(
+            f"a {scheme}:// JWKS URL is refused with DEBUG off; use https:// (or STYTCH_JWKS_ALLOW_INSECURE=true)"
+        )
     headers = {"Accept": "application/json", "User-Agent": "model-registry-jwks"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
     try:

@@ -60,6 +60,7 @@ def stytch_jwks(settings: Any, jwks_file: Path) -> Iterator[Path]:
     settings.STYTCH_JWT_LEEWAY = 30
     settings.STYTCH_WRITE_ROLES = ["stytch_admin"]
     settings.STYTCH_JWKS_COOLDOWN = 30.0
+    settings.STYTCH_JWKS_ALLOW_INSECURE = True  # the test JWKS is a file
     # Invalidation happens on commit, which a test's transaction never does; the cache's own
     # tests (tests/models_registry/test_resolved_cache.py) turn it on with real transactions.
     settings.RESOLVED_CACHE_SECONDS = 0
