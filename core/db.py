@@ -2,9 +2,10 @@
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -116,3 +117,21 @@ def ensure_used_only_within(users: models.QuerySet, organization_id: str | None,
     names = sorted({user.name for user in users.exclude(is_system=False, organization_id=organization_id)})
     if names:
         raise ValidationError({"organization_id": [f"Used by {what} outside this organization: {', '.join(names)}."]})
+
+
+def lock_for_reference(model: type[models.Model], pks: Iterable[Any]) -> set[Any]:
+    """Lock the rows a write is about to reference until its transaction ends, and return the pks
+    that still exist. PostgreSQL's FOR KEY SHARE (what a foreign key check takes) lets writers that
+    reference the same row go on together and makes a concurrent DELETE wait for them; elsewhere
+    (SQLite: one writer at a time) a plain read."""
+    pks = list(pks)
+    queryset = model._default_manager.filter(pk__in=pks)
+    if connection.vendor != "postgresql":
+        return set(queryset.values_list("pk", flat=True))
+    table, pk_column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "{pk_column}" FROM "{table}" WHERE "{pk_column}" = ANY(%s) FOR KEY SHARE',  # noqa: S608
+            [pks],
+        )
+        return {row[0] for row in cursor.fetchall()}

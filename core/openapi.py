@@ -115,7 +115,7 @@ def crud_schema(
             parameters=[IF_MATCH],
             responses={
                 204: OpenApiResponse(description="Deleted."),
-                **error_responses(401, 403, 404, *((409,) if delete_conflicts else ()), 412, 429),
+                **error_responses(400, 401, 403, 404, *((409,) if delete_conflicts else ()), 412, 429),
             },
         ),
     }

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from core.db import ensure_used_only_within, validate_unique_constraints
+from core.db import ensure_used_only_within, lock_for_reference, validate_unique_constraints
 from core.exceptions import Conflict
 from core.history import delete_with_actor, save_with_actor
 from models_registry.models import AIModel, child_limit_errors
@@ -21,9 +21,27 @@ from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_
 from prompts.models import PromptComposition
 
 
+def _lock_composition(instance: AIModel) -> None:
+    """Keep the model's composition from being deleted until this write commits: a concurrent
+    delete then waits and finds the model using it (409), or went first and the composition is
+    missing here (400), never a foreign key failing at commit."""
+    composition_id = instance.system_prompt_composition_id
+    if composition_id is None:
+        return
+    if not lock_for_reference(PromptComposition, [composition_id]):
+        raise ValidationError(
+            {
+                "system_prompt_composition": [
+                    f"No prompt composition with id {composition_id} is visible to your organization."
+                ]
+            }
+        )
+
+
 def _save(instance: AIModel, *, actor: str, **save_kwargs: Any) -> AIModel:
     try:
         with transaction.atomic():
+            _lock_composition(instance)
             save_with_actor(instance, actor=actor, **save_kwargs)
     except IntegrityError:
         # Two writers can both pass validation; the unique constraint decides, and says why.

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from core.db import ensure_used_only_within
+from core.db import ensure_used_only_within, lock_for_reference
 from core.exceptions import Conflict, reference_of
 from core.history import delete_with_actor, save_with_actor
 from prompts import limits, selectors
@@ -101,6 +101,9 @@ def particle_update(
 
 @transaction.atomic
 def particle_delete(*, particle: PromptParticle, actor: str) -> None:
+    # Locked first: a composition being given this particle (resolve_particles(lock=True)) has
+    # either committed, and is seen below, or waits and then finds it gone.
+    PromptParticle.objects.select_for_update().filter(pk=particle.pk).values_list("pk", flat=True).first()
     compositions = list(selectors.compositions_using_particle(particle))
     if compositions:
         raise Conflict(
@@ -125,11 +128,16 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def resolve_particles(*, organization_id: str | None, particle_ids: Sequence[Any]) -> list[PromptParticle]:
+def resolve_particles(
+    *, organization_id: str | None, particle_ids: Sequence[Any], lock: bool = False
+) -> list[PromptParticle]:
     """The particles named by `particle_ids`, in that order, checked as a composition's list:
     1 to 50 ids, no repeats, each the organization's own or global, rendering within the limit.
 
     Another organization's particle is reported like a missing one: its existence is not told.
+    With `lock` (a write, inside its transaction) the particles stay locked until it ends, so a
+    concurrent delete either waits and then finds them used (409), or goes first and they are
+    missing here (400): never a dangling reference failing at commit.
     """
     count = len(particle_ids)
     if count < limits.COMPOSITION_PARTICLES_MIN or count > limits.COMPOSITION_PARTICLES_MAX:
@@ -155,6 +163,8 @@ def resolve_particles(*, organization_id: str | None, particle_ids: Sequence[Any
         raise ValidationError(
             {"particle_ids": [f"Each particle may appear once; repeated: {', '.join(map(str, repeated))}."]}
         )
+    if lock:
+        lock_for_reference(PromptParticle, ids)
     found = {particle.pk: particle for particle in selectors.particles_visible_to(organization_id).filter(pk__in=ids)}
     missing = [str(particle_id) for particle_id in ids if particle_id not in found]
     if missing and organization_id is None:
@@ -213,7 +223,7 @@ def composition_create(*, organization_id: str | None, actor: str, data: dict[st
     With `organization_id=None`, a global composition (staff, seeding) of global particles.
     """
     data = dict(data)
-    particles = resolve_particles(organization_id=organization_id, particle_ids=data.pop("particle_ids"))
+    particles = resolve_particles(organization_id=organization_id, particle_ids=data.pop("particle_ids"), lock=True)
     composition = PromptComposition(organization_id=organization_id, is_system=organization_id is None, **data)
     composition._history_particle_ids = [particle.pk for particle in particles]
     save_with_actor(composition, actor=actor)
@@ -239,7 +249,9 @@ def composition_update(
     if particle_ids is None and owner_changes:
         particle_ids = _current_particle_ids(composition)
     if particle_ids is not None:
-        particles = resolve_particles(organization_id=owner_of(_owner_fields(composition)), particle_ids=particle_ids)
+        particles = resolve_particles(
+            organization_id=owner_of(_owner_fields(composition)), particle_ids=particle_ids, lock=True
+        )
         _set_particles(composition, particles)
         composition._history_particle_ids = [particle.pk for particle in particles]
     else:
