@@ -2,13 +2,23 @@
 
 from collections.abc import Iterable
 
-from prompts.limits import PARTICLE_SEPARATOR
+from prompts.limits import PARTICLE_SEPARATOR, RENDERED_PROMPT_MAX_LENGTH
 from prompts.models import PromptComposition, PromptParticle
+
+
+def render_texts(contents: Iterable[str]) -> str:
+    """Particle contents, in the order given, joined by the particle separator."""
+    return PARTICLE_SEPARATOR.join(contents)
 
 
 def render_particles(particles: Iterable[PromptParticle]) -> str:
     """The particles' content, in the order given, joined by the particle separator."""
-    return PARTICLE_SEPARATOR.join(particle.content for particle in particles)
+    return render_texts(particle.content for particle in particles)
+
+
+def exceeds_limit(rendered: str) -> bool:
+    """Whether a rendered prompt is longer than a system prompt may be: the one statement of the limit."""
+    return len(rendered) > RENDERED_PROMPT_MAX_LENGTH
 
 
 def render_composition(composition: PromptComposition) -> str:

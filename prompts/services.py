@@ -25,7 +25,7 @@ from core.exceptions import Conflict, reference_of
 from core.history import delete_with_actor, save_with_actor
 from prompts import limits, selectors
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
-from prompts.rendering import render_particles
+from prompts.rendering import exceeds_limit, render_particles, render_texts
 
 PARTICLE_FIELDS = ("kind", "name", "content")
 COMPOSITION_FIELDS = ("name", "description")
@@ -43,13 +43,12 @@ def ensure_compositions_fit(particle: PromptParticle, content: str) -> None:
     """Every composition using the particle must still render within the limit with `content`."""
     too_long = []
     for composition in selectors.compositions_using_particle(particle):
-        contents = [
+        rendered = render_texts(
             content if item.particle_id == particle.pk else item.particle.content
             for item in sorted(composition.items.all(), key=lambda item: item.position)
-        ]
-        length = len(limits.PARTICLE_SEPARATOR.join(contents))
-        if length > limits.RENDERED_PROMPT_MAX_LENGTH:
-            too_long.append(f"'{composition.name}' ({length:,} characters)")
+        )
+        if exceeds_limit(rendered):
+            too_long.append(f"'{composition.name}' ({len(rendered):,} characters)")
     if too_long:
         raise ValidationError(
             {
@@ -182,7 +181,7 @@ def resolve_particles(
 
 def ensure_renders_within_limit(particles: Iterable[PromptParticle]) -> str:
     rendered = render_particles(particles)
-    if len(rendered) > limits.RENDERED_PROMPT_MAX_LENGTH:
+    if exceeds_limit(rendered):
         raise ValidationError(
             {
                 "particle_ids": [
