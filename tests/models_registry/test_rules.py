@@ -1,14 +1,12 @@
 """Where each rule of a model lives, pinned: uniqueness by the constraint itself (the same
-case-folding as the index, a racing writer answered 400), the child-limit rule shared by
-`clean()` and the system-model batch check, and the prompt rules of `AIModel.clean()`."""
+case-folding as the index; racing writers: tests/hardening/test_reference_races.py), the
+child-limit rule shared by `clean()` and the system-model batch check, and the prompt rules of
+`AIModel.clean()`."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from rest_framework.test import APIClient
 
 from core.db import validate_unique_constraints
@@ -54,49 +52,6 @@ def test_a_taken_system_model_name_is_keyed_by_name() -> None:
         validate_unique_constraints(duplicate)
 
     assert info.value.message_dict == {"name": ["A system model with this name already exists."]}
-
-
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(f"needs PostgreSQL for two writers in flight at once; this run uses {connection.vendor}")
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_racing_creates_of_one_name_answer_201_and_400_never_500(make_token) -> None:
-    """Both writers pass validation before either commits; the unique index decides, and the
-    loser's IntegrityError is answered as the validation error it is."""
-    _require_postgresql()
-    parent = SystemModelFactory()
-    writers = 6
-    barrier = threading.Barrier(writers)
-    results: list[object] = [None] * writers
-
-    def create(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(roles=('stytch_admin',), sub=f'racer-{index}')}")
-        try:
-            barrier.wait(timeout=30)
-            response = client.post(MODELS_URL, {"parentId": str(parent.pk), "name": "Raced"}, format="json")
-            results[index] = (response.status_code, response.json())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(index,)) for index in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert all(isinstance(result, tuple) for result in results), results
-    statuses = sorted(status for status, _ in results)
-    assert statuses == [201] + [400] * (writers - 1), results
-    for status, body in results:
-        if status == 400:
-            assert body["errors"] == {"name": ["A model with this name already exists in your organization."]}
-    assert AIModel.objects.filter(is_system=False, name="Raced").count() == 1
 
 
 # --- The child-limit rule: one function for clean() and for the batch check ----------------------
