@@ -9,6 +9,7 @@ by a worker that died is released after IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 # Response headers a replay repeats.
 REPLAYED_HEADERS = ("Location", "ETag")
 MAX_KEY_LENGTH = 255
+# Visible ASCII only: a NUL or a control character would reach the database.
+KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 
 
 class Replay(Exception):  # noqa: N818 - control flow, not an error
@@ -56,8 +59,10 @@ def claim(request: Request, principal: Principal) -> Claim | None:
     key = request.headers.get(HEADER)
     if key is None or request.method != "POST":
         return None
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise UnprocessableEntity(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.")
+    if not KEY_PATTERN.fullmatch(key):
+        raise UnprocessableEntity(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces or control characters)."
+        )
     fingerprint = _fingerprint(request)
     scope = {"organization_id": principal.organization_id, "actor": principal.actor, "key": key}
     now = timezone.now()

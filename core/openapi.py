@@ -37,12 +37,12 @@ ETAG = OpenApiParameter(
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[\\x21-\\x7e]+$"},
     OpenApiParameter.HEADER,
     required=False,
-    description=f"A unique key (1-{MAX_KEY_LENGTH} characters) per logical request. Retrying with the same key and "
-    "body within 24 hours returns the first response and creates nothing new; the same key with a different body is "
-    "a 422; a retry while the first is still running is a 409.",
+    description=f"A unique key (1-{MAX_KEY_LENGTH} visible ASCII characters) per logical request. "
+    "Retrying with the same key and body within 24 hours returns the first response and creates nothing new; "
+    "the same key with a different body is a 422; a retry while the first is still running is a 409.",
 )
 
 

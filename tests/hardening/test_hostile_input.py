@@ -108,3 +108,22 @@ def test_more_query_parameters_than_django_parses_is_a_400(admin_client: APIClie
     payload = assert_error_shape(admin_client.get(f"{MODELS_URL}?{query}"), 400)
 
     assert "fields" in payload["detail"].lower()
+
+
+@pytest.mark.parametrize("key", ["nul\x00key", "with space", "tab\tkey", "café", "x" * 256])
+def test_an_idempotency_key_that_cannot_be_stored_is_a_422(admin_client: APIClient, key: str) -> None:
+    body = json.dumps({"kind": "tone", "name": "Tone", "content": "Be kind."})
+
+    response = admin_client.post(PARTICLES_URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert "visible ASCII characters" in assert_error_shape(response, 422)["detail"]
+    _nothing_written()
+
+
+@pytest.mark.parametrize("key", ["k", "x" * 255, "Order-42_retry.1~!"])
+def test_idempotency_keys_within_the_bounds_are_taken(admin_client: APIClient, key: str) -> None:
+    body = json.dumps({"kind": "tone", "name": f"Tone {len(key)}", "content": "Be kind."})
+
+    response = admin_client.post(PARTICLES_URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 201, response.content
