@@ -22,6 +22,11 @@ INHERITED_ALWAYS = (
 INHERITED_WHEN_EMPTY = ("max_tokens", "description")
 
 
+# What a user model is told of a composition it may not use, or that does not exist (the same words,
+# so another organization's composition is not told apart from a missing one).
+COMPOSITION_NOT_VISIBLE = "No prompt composition with id {pk} is visible to your organization."
+
+
 class SystemPromptSource(models.TextChoices):
     """Where a model's system prompt comes from (`systemPromptSource` of /resolved)."""
 
@@ -315,9 +320,7 @@ class AIModel(TimeStampedModel):
             errors["organization_id"] = ["A user model belongs to an organization."]
         composition = self.system_prompt_composition if self.system_prompt_composition_id else None
         if composition is not None and not composition.is_visible_to(self.organization_id):
-            errors["system_prompt_composition"] = [
-                f"No prompt composition with id {composition.pk} is visible to your organization."
-            ]
+            errors["system_prompt_composition"] = [COMPOSITION_NOT_VISIBLE.format(pk=composition.pk)]
         return errors
 
 

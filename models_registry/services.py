@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from core.db import ensure_used_only_within, lock_for_reference, validate_unique_constraints
 from core.exceptions import Conflict
 from core.history import delete_with_actor, save_with_actor
-from models_registry.models import AIModel, child_limit_errors
+from models_registry.models import COMPOSITION_NOT_VISIBLE, AIModel, child_limit_errors
 from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
 from prompts.models import PromptComposition
 
@@ -29,13 +29,7 @@ def _lock_composition(instance: AIModel) -> None:
     if composition_id is None:
         return
     if not lock_for_reference(PromptComposition, [composition_id]):
-        raise ValidationError(
-            {
-                "system_prompt_composition": [
-                    f"No prompt composition with id {composition_id} is visible to your organization."
-                ]
-            }
-        )
+        raise ValidationError({"system_prompt_composition": [COMPOSITION_NOT_VISIBLE.format(pk=composition_id)]})
 
 
 def _save(instance: AIModel, *, actor: str, **save_kwargs: Any) -> AIModel:

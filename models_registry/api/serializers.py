@@ -16,6 +16,7 @@ from core.api.versions import VersionSerializer
 from core.serializers import ValidatedModelSerializer
 from models_registry import limits
 from models_registry.models import (
+    COMPOSITION_NOT_VISIBLE,
     INHERITED_ALWAYS,
     INHERITED_WHEN_EMPTY,
     AIModel,
@@ -288,7 +289,7 @@ class CompositionField(serializers.PrimaryKeyRelatedField):
     """`systemPromptCompositionId`, by UUID; `AIModel.clean()` checks the organization may use it."""
 
     default_error_messages = {
-        "does_not_exist": "No prompt composition with id {pk_value} is visible to your organization.",
+        "does_not_exist": COMPOSITION_NOT_VISIBLE.format(pk="{pk_value}"),
         "incorrect_type": "Must be a UUID string, not {data_type}.",
     }
 
