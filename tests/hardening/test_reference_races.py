@@ -3,7 +3,6 @@ PostgreSQL link a particle or a composition while another request deletes it."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from rest_framework.test import APIClient
 
 from models_registry.models import AIModel
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+from tests.concurrency import race
 from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory
 from tests.hardening.conftest import COMPOSITIONS_URL, MODELS_URL, PARTICLES_URL
 
@@ -67,32 +67,6 @@ def _postgresql_with_a_connection_per_thread() -> Any:
         connection.close_pool()
         pool.clear()
         pool.update(before)
-
-
-def race(make_token, calls: list[Callable[[APIClient], Any]]) -> list[tuple[int, dict]]:
-    """Run each call on its own thread and client, all released at once; their (status, body)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(roles=('stytch_admin',), sub=f'racer-{index}')}")
-        try:
-            barrier.wait(timeout=60)
-            response = calls[index](client)
-            results[index] = (response.status_code, response.json() if response.content else {})
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(result, tuple) for result in results), results
-    return results
 
 
 def _no_dangling_particle_references() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,13 @@ import orjson
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache, caches
-from django.db import connection
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent, IdempotencyRecord
 from core.throttling import increment_counters
 from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
+from tests.concurrency import race
 from tests.conftest import REDIS_LOCATION, REDIS_PREFIX, counting_redis_round_trips
 from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body
 
@@ -283,29 +282,11 @@ def test_without_redis_prefetched_keys_are_read_from_the_cache() -> None:
 def test_with_redis_concurrent_requests_lose_no_count(redis_cache: None, settings: Any, make_token) -> None:
     """Twelve requests at once against a limit of five: exactly five get through."""
     settings.THROTTLE_RATES = {"organization": "5/minute", "client": "100/minute"}
-    tokens = [make_token(org="org-a", roles=("stytch_admin",), sub=f"member-burst-{i}") for i in range(12)]
-    barrier = threading.Barrier(len(tokens))
-    statuses: list[int | BaseException | None] = [None] * len(tokens)
     start_in_a_fresh_window()
 
-    def burst(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[index]}")
-        try:
-            barrier.wait(timeout=30)
-            statuses[index] = client.get(MODELS_URL).status_code
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            statuses[index] = exc
-        finally:
-            connection.close()
+    results = race(make_token, [lambda client: client.get(MODELS_URL)] * 12)
 
-    threads = [threading.Thread(target=burst, args=(i,)) for i in range(len(tokens))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert all(isinstance(status, int) for status in statuses), statuses
+    statuses = [status for status, _ in results]
     assert sorted(statuses) == [200] * 5 + [429] * 7, statuses
 
 
