@@ -24,10 +24,11 @@ READY_DATABASE_TIMEOUT = 1.5  # seconds: /readyz answers within 2 s when the dat
 
 def _database_ok() -> bool:
     try:
-        pool = getattr(connection, "pool", None)  # PostgreSQL with psycopg's pool: wait briefly
-        if pool is not None:
-            with pool.connection(timeout=READY_DATABASE_TIMEOUT) as conn:
-                return conn.execute("SELECT 1").fetchone() == (1,)
+        pool = getattr(connection, "pool", None)  # PostgreSQL with psycopg's pool
+        if pool is not None and connection.connection is None:
+            # A dead database fails here within READY_DATABASE_TIMEOUT, not the pool's own timeout.
+            with pool.connection(timeout=READY_DATABASE_TIMEOUT):
+                pass
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
