@@ -114,9 +114,7 @@ class CompositionParticleFormSet(forms.BaseInlineFormSet):
         composition = self.instance
         try:
             services.resolve_particles(
-                organization_id=services.owner_of(
-                    {"is_system": composition.is_system, "organization_id": composition.organization_id}
-                ),
+                organization_id=composition.owner,
                 particle_ids=self.particle_ids(),
             )
         except ValidationError as exc:

@@ -54,6 +54,15 @@ class OwnedPromptObject(TimeStampedModel):
         """The organization's own objects plus the global ones (the rule `is_visible_to` states)."""
         return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
 
+    @staticmethod
+    def owner_of(is_system: bool, organization_id: str | None) -> str | None:
+        """The organization an object with these owner fields belongs to; None for a global one."""
+        return None if is_system else organization_id
+
+    @property
+    def owner(self) -> str | None:
+        return self.owner_of(self.is_system, self.organization_id)
+
     def is_visible_to(self, organization_id: str | None) -> bool:
         return self.is_system or self.organization_id == organization_id
 

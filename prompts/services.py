@@ -24,7 +24,7 @@ from core.db import ensure_used_only_within, lock_for_reference
 from core.exceptions import Conflict, reference_of
 from core.history import delete_with_actor, save_with_actor
 from prompts import limits, selectors
-from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
+from prompts.models import OwnedPromptObject, PromptComposition, PromptCompositionParticle, PromptParticle
 from prompts.rendering import exceeds_limit, render_particles, render_texts
 
 PARTICLE_FIELDS = ("kind", "name", "content")
@@ -68,8 +68,8 @@ def ensure_owner_fits_compositions(particle: PromptParticle, organization_id: st
 
 
 def owner_of(data: dict[str, Any]) -> str | None:
-    """The organization an object with these owner fields belongs to (None: global)."""
-    return None if data.get("is_system") else data.get("organization_id")
+    """The organization an object with these owner fields (a form's or a change's) would belong to."""
+    return OwnedPromptObject.owner_of(bool(data.get("is_system")), data.get("organization_id"))
 
 
 @transaction.atomic
@@ -91,7 +91,8 @@ def particle_update(
     if "content" in data and data["content"] != particle.content:
         ensure_compositions_fit(particle, data["content"])
     if "is_system" in data or "organization_id" in data:
-        ensure_owner_fits_compositions(particle, owner_of({**_owner_fields(particle), **data}))
+        owner_fields = {"is_system": particle.is_system, "organization_id": particle.organization_id}
+        ensure_owner_fits_compositions(particle, owner_of({**owner_fields, **data}))
     for field, value in data.items():
         setattr(particle, field, value)
     save_with_actor(particle, actor=actor, change_reason=change_reason)
@@ -111,10 +112,6 @@ def particle_delete(*, particle: PromptParticle, actor: str) -> None:
             references=[reference_of(composition) for composition in compositions],
         )
     delete_with_actor(particle, actor=actor)
-
-
-def _owner_fields(obj: Any) -> dict[str, Any]:
-    return {"is_system": obj.is_system, "organization_id": obj.organization_id}
 
 
 # --- Compositions ----------------------------------------------------------------------------
@@ -248,9 +245,7 @@ def composition_update(
     if particle_ids is None and owner_changes:
         particle_ids = _current_particle_ids(composition)
     if particle_ids is not None:
-        particles = resolve_particles(
-            organization_id=owner_of(_owner_fields(composition)), particle_ids=particle_ids, lock=True
-        )
+        particles = resolve_particles(organization_id=composition.owner, particle_ids=particle_ids, lock=True)
         _set_particles(composition, particles)
         composition._history_particle_ids = [particle.pk for particle in particles]
     else:
