@@ -201,9 +201,6 @@ THROTTLE_RATES = {
 RESOLVED_CACHE_SECONDS = env.int("RESOLVED_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 # How long an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
-# A claim still without a response after this long belongs to a worker that died (gunicorn
-# kills a request after 30 s): the key may be used again.
-IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS", default=120)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model Registry API",

@@ -52,7 +52,9 @@ class AuditEvent(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """One `Idempotency-Key` of one principal: claimed before the work, its response stored after."""
+    """One `Idempotency-Key` of one principal, with its response: written in the same transaction as
+    the work it answers (core/idempotency.py). `response_status` is empty only in rows left by
+    versions that claimed keys before the work; such a row counts as no record."""
 
     id = models.BigAutoField(primary_key=True)
     organization_id = models.CharField(max_length=limits.ORGANIZATION_ID_MAX_LENGTH)

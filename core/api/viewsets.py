@@ -17,7 +17,7 @@ import logging
 import re
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
@@ -28,6 +28,7 @@ from rest_framework.reverse import reverse
 from core import idempotency
 from core.authentication import Principal
 from core.errors import PreconditionFailed
+from core.exceptions import Conflict
 from core.filters import FilterBackend
 
 logger = logging.getLogger("model_registry.api")
@@ -118,7 +119,6 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     def respond_with(self, obj: Model, data: dict, status: int = 200, headers: dict | None = None) -> Response:
         return Response(data, status=status, headers={"ETag": etag_of(obj), **(headers or {})})
 
-    # --- Retries ---------------------------------------------------------------------------
     # --- Strict query strings ----------------------------------------------------------------
     paginated_actions = ("list", "versions")
 
@@ -151,23 +151,38 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         self.check_query_parameters(request)
-        self._idempotency_claim = idempotency.claim(request, self.principal)
+        self._idempotency = idempotency.begin(request, self.principal)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
             return exc.response
         return super().handle_exception(exc)
 
-    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        claimed = getattr(self, "_idempotency_claim", None)
-        if claimed is not None:
-            self._idempotency_claim = None
-            try:
-                idempotency.complete(claimed, response)
-            except DatabaseError:
-                # The response stands; the unfinished claim is released by its timeout.
-                logger.warning("could not record the response of an idempotent request", exc_info=True)
+    def dispatch(self, request, *args, **kwargs):
+        """A POST with an `Idempotency-Key` is one transaction: the key's record and the work
+        commit together, or neither does (core/idempotency.py)."""
+        if not idempotency.applies(request):
+            return super().dispatch(request, *args, **kwargs)
+        self._idempotency = None
+        try:
+            with transaction.atomic():
+                with transaction.atomic():
+                    response = super().dispatch(request, *args, **kwargs)
+                    if response.status_code >= 400:
+                        transaction.set_rollback(True)  # a refused request leaves nothing behind
+                pending, self._idempotency = self._idempotency, None
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)  # nothing is stored: the retry does the work
+                elif pending is not None:
+                    idempotency.store(pending, response)
+        except (DatabaseError, InterfaceError, Conflict) as exc:
+            # Opening the transaction, storing the response or the commit failed: nothing is
+            # committed, and the answer says so.
+            if not isinstance(getattr(self, "request", None), Request):
+                self.args, self.kwargs = args, kwargs
+                self.request = self.initialize_request(request, *args, **kwargs)
+                self.headers = self.default_response_headers
+            response = self.finalize_response(self.request, self.handle_exception(exc), *args, **kwargs)
         return response
 
 

@@ -142,33 +142,32 @@ def test_a_failure_mid_write_answers_503_and_releases_the_idempotency_key(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_outage_that_starts_after_the_idempotency_claim_is_still_a_503(
+def test_an_outage_that_starts_when_the_key_is_stored_is_a_503_and_keeps_nothing(
     admin_client: APIClient, system_model: AIModel
 ) -> None:
-    """The key is claimed, then the database goes away for the rest of the request.
-
-    The service's OperationalError becomes the 503 in the JSON shape, but releasing the key
-    (`idempotency.complete()` in `TenantScopedViewSet.finalize_response`) then fails on the
-    same dead database, outside DRF's exception handling: the client must still get the 503.
-    """
+    """The work is done, then the database goes away as the key's record is written (after the
+    view answered, outside DRF's exception handling). The work and the record share one
+    transaction, so neither is kept, and the client is told so with a 503, not a 201 for a
+    write that did not happen."""
     admin_client.raise_request_exception = False  # as in production: Django answers, nothing is re-raised
+    down = {"now": False}
 
-    claimed = {"done": False}
+    def down_from_the_record(execute, sql, params, many, context):
+        down["now"] = down["now"] or sql.startswith('INSERT INTO "models_registry_idempotencyrecord"')
+        if down["now"] and "SAVEPOINT" not in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
 
-    def down_after_the_claim(execute, sql, params, many, context):
-        if not claimed["done"]:
-            claimed["done"] = sql.startswith('INSERT INTO "models_registry_idempotencyrecord"')
-            return execute(sql, params, many, context)
-        if "SAVEPOINT" in sql:
-            return execute(sql, params, many, context)
-        raise OperationalError("server closed the connection unexpectedly")
-
-    with connection.execute_wrapper(down_after_the_claim):
+    with connection.execute_wrapper(down_from_the_record):
         response = admin_client.post(MODELS_URL, model_body(system_model), format="json", HTTP_IDEMPOTENCY_KEY="k2")
 
-    assert claimed["done"], "the key was claimed before the outage"
+    assert down["now"], "the work was done before the outage"
     assert_unavailable(response)
     assert not AIModel.objects.filter(is_system=False).exists()
+    assert not IdempotencyRecord.objects.exists()
+    retried = admin_client.post(MODELS_URL, model_body(system_model), format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert retried.status_code == 201, retried.content
+    assert AIModel.objects.filter(is_system=False).count() == 1
 
 
 # --- The JWKS endpoint is down -------------------------------------------------------------------------------

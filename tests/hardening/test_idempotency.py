@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core import idempotency
 from core.models import AuditEvent, IdempotencyRecord
 from models_registry import services as model_services
 from models_registry.models import AIModel
@@ -218,42 +219,59 @@ def test_without_a_key_every_post_is_a_new_request(admin_client: APIClient, syst
 # --- In progress, expiry, server errors ------------------------------------------------------------
 
 
-def test_a_retry_while_the_first_is_still_running_is_409(admin_client: APIClient, system_model: AIModel) -> None:
-    body = model_body(system_model)
-    assert post(admin_client, MODELS_URL, body).status_code == 201
-    # Put the claim back into its in-progress state (claimed, no response stored yet).
-    IdempotencyRecord.objects.update(response_status=None, response_body=None, response_headers={})
-
-    response = post(admin_client, MODELS_URL, body)
-
-    result = assert_error_shape(response, 409)
-    assert "Idempotency-Key" in result["detail"]
-    assert AIModel.objects.filter(is_system=False).count() == 1
-
-
-def test_a_claim_abandoned_by_a_killed_worker_does_not_block_the_key_for_a_day(
-    admin_client: APIClient, system_model: AIModel
+@pytest.mark.parametrize("age", [timedelta(0), timedelta(minutes=10)], ids=["just-now", "10-minutes"])
+def test_a_claim_left_by_an_older_version_counts_as_no_record(
+    admin_client: APIClient, system_model: AIModel, age: timedelta
 ) -> None:
-    """core/idempotency.py promises "A 5xx or a crash releases the key so the client can retry".
-
-    A worker killed mid-request (gunicorn kills a request stuck for 30 s, an OOM kill, a deploy)
-    never reaches `complete()`, so its claim stays "in progress". Ten minutes later no request
-    can still be running (the API's work takes milliseconds, gunicorn's timeout is 30 s): the
-    retry must be served, not refused with 409 until the 24 h TTL runs out.
-    """
+    """Versions before the key's record and the work shared one transaction committed a claim
+    first (no response) and the work after. Such a row never blocks the key: nothing today
+    commits a record without its response, so the row is what a worker that died left."""
     body = model_body(system_model)
     assert post(admin_client, MODELS_URL, body).status_code == 201
-    AIModel.objects.filter(is_system=False).delete()  # the crashed request's work was rolled back
+    AIModel.objects.filter(is_system=False).delete()  # that request's work never committed
     IdempotencyRecord.objects.update(
-        response_status=None,
-        response_body=None,
-        response_headers={},
-        created_at=timezone.now() - timedelta(minutes=10),
+        response_status=None, response_body=None, response_headers={}, created_at=timezone.now() - age
     )
 
     response = post(admin_client, MODELS_URL, body)
 
     assert response.status_code == 201, response.content
+    assert "Idempotent-Replayed" not in response
+    assert AIModel.objects.filter(is_system=False).count() == 1
+    record = IdempotencyRecord.objects.get()
+    assert (record.response_status, record.response_body["id"]) == (201, response.json()["id"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_after_the_record_is_written_but_before_the_commit_leaves_nothing(
+    admin_client: APIClient, system_model: AIModel
+) -> None:
+    """The work and the key's record are written, then the request dies before its commit:
+    both roll back together, so the retry finds nothing and does the work once."""
+    admin_client.raise_request_exception = False  # as in production
+    real_store = idempotency.store
+    crashes = {"left": 1}
+
+    def store_then_crash(pending, response):
+        real_store(pending, response)
+        assert AIModel.objects.filter(is_system=False).count() == 1  # written, not committed
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise RuntimeError("the process dies here")
+
+    body = model_body(system_model)
+    with mock.patch.object(idempotency, "store", store_then_crash):
+        crashed = post(admin_client, MODELS_URL, body)
+        assert crashed.status_code == 500
+        assert not AIModel.objects.filter(is_system=False).exists()
+        assert not IdempotencyRecord.objects.exists()
+        retried = post(admin_client, MODELS_URL, body)
+    replayed = post(admin_client, MODELS_URL, body)
+
+    assert retried.status_code == 201, retried.content
+    assert "Idempotent-Replayed" not in retried
+    assert replayed.status_code == 201 and replayed["Idempotent-Replayed"] == "true"
+    assert replayed.json()["id"] == retried.json()["id"]
     assert AIModel.objects.filter(is_system=False).count() == 1
 
 
