@@ -91,3 +91,33 @@ def record_audit_event(sender: Any, instance: models.Model, history_instance: An
         changed_fields=changed_fields(model, history_instance, action),
         request_id="" if request_id_var.get() == "-" else request_id_var.get(),
     )
+
+
+def record_bulk_update(
+    instances: list[models.Model], *, fields: list[str], actor: str, occurred_at: Any, batch_size: int = 500
+) -> None:
+    """Audit events for rows changed in bulk (`QuerySet.update()` and simple-history's
+    `bulk_history_create` send no signals): one "updated" event per row naming `fields`."""
+    if not instances:
+        return
+    model = instances[0]._meta.concrete_model
+    tracked = TRACKED[model]
+    request_id = "" if request_id_var.get() == "-" else request_id_var.get()
+    changed = sorted(wire_name(model, name) for name in fields)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                occurred_at=occurred_at,
+                organization_id=instance.organization_id,
+                actor=actor,
+                action="updated",
+                object_type=tracked.object_type,
+                object_id=instance.pk,
+                object_repr=str(instance)[:255],
+                changed_fields=changed,
+                request_id=request_id,
+            )
+            for instance in instances
+        ],
+        batch_size=batch_size,
+    )

@@ -152,3 +152,32 @@ def history_version(obj: models.Model, number: int) -> Any | None:
         return None
     records[0].version_number = number
     return records[0]
+
+
+def copy_to_history(
+    model: type[models.Model], pks: list[Any], *, actor: str, reason: str, when: Any, batch_size: int = 500
+) -> None:
+    """One "changed" version of each row, copied from the row as it is now, set-based
+    (INSERT ... SELECT, no signals): for bulk changes, where saving row by row would cost a
+    round trip per row and simple-history's bulk helper builds every value in Python. The
+    caller records the audit events (core.audit.record_bulk_update)."""
+    from django.db import connection
+
+    history_table = model.history.model._meta.db_table
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    extra = ", ".join(
+        quote(column)
+        for column in ("history_date", "history_change_reason", "history_type", "history_actor", "history_user_id")
+    )
+    pk_field = model._meta.pk
+    when_value = connection.ops.adapt_datetimefield_value(when)
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), batch_size):
+            batch = [pk_field.get_db_prep_value(pk, connection) for pk in pks[start : start + batch_size]]
+            cursor.execute(
+                f"INSERT INTO {quote(history_table)} ({columns}, {extra}) "  # noqa: S608 - names from _meta
+                f"SELECT {columns}, %s, %s, %s, %s, NULL FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(pk_field.column)} IN ({', '.join(['%s'] * len(batch))})",
+                [when_value, reason, "~", actor, *batch],
+            )

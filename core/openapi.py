@@ -70,11 +70,13 @@ def crud_schema(
     descriptions: dict[str, str] | None = None,
     examples: dict[str, list] | None = None,
     delete_conflicts: bool = False,
+    read_headers: list[OpenApiParameter] | None = None,
 ) -> dict[str, Any]:
     """`extend_schema_view(**crud_schema(...))`: list, retrieve, create, partial_update and
     destroy of a tenant-scoped resource, with the headers and error statuses they all share.
 
-    `summaries`, `descriptions` and `examples` are keyed by action name.
+    `summaries`, `descriptions` and `examples` are keyed by action name; `read_headers` are
+    response headers of the resource's retrieve besides the ETag.
     """
     descriptions = descriptions or {}
     examples = examples or {}
@@ -93,7 +95,9 @@ def crud_schema(
     return {
         "list": operation("list", responses={200: serializer(many=True), **error_responses(400, 401, 403, 429)}),
         "retrieve": operation(
-            "retrieve", parameters=[ETAG], responses={200: serializer, **error_responses(401, 403, 404, 429)}
+            "retrieve",
+            parameters=[ETAG, *(read_headers or [])],
+            responses={200: serializer, **error_responses(401, 403, 404, 429)},
         ),
         "create": operation(
             "create",

@@ -8,6 +8,7 @@ User models belong to organizations and are read-mostly here, for support staff.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -24,7 +25,9 @@ from core.admin import (
     preformatted,
     staff_actor,
 )
+from models_registry import lifecycle as lifecycle_module
 from models_registry import services
+from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel, SystemModel, UserModel
 from prompts import admin as prompts_admin
 from prompts.models import PromptComposition
@@ -62,6 +65,9 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
             "supports_streaming",
             *CAPABILITY_FLAGS,
             "credit_multiplier",
+            "deprecated_at",
+            "retires_at",
+            "successor",
             "system_prompt_composition",
             "system_prompt_override",
         )
@@ -86,18 +92,40 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
         changed = set(self.changed_data)
         if any(field in self.errors for field in changed):
             return
-        try:
-            services.ensure_system_model_fits_children(self.instance, changed)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                for message in messages:
-                    self.add_error(field, message)
+        for check in (
+            lambda: services.ensure_system_model_fits_children(self.instance, changed),
+            lambda: services.ensure_successor_fits(self.instance),
+        ):
+            try:
+                check()
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
 
 
 class UserModelForm(ErrorsOnHiddenFieldsForm):
     class Meta:
         model = UserModel
         fields = ("is_enabled",)
+
+
+class _MoveRefused(Exception):
+    def __init__(self, source, result):
+        self.source, self.result = source, result
+
+
+class LifecycleListFilter(admin.SimpleListFilter):
+    title = "lifecycle"
+    parameter_name = "lifecycle"
+
+    def lookups(self, request, model_admin):
+        return LifecycleStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in LifecycleStatus.values:
+            return queryset.filter(lifecycle_module.status_q(self.value(), lifecycle_module.today()))
+        return queryset
 
 
 @admin.register(SystemModel)
@@ -116,9 +144,11 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
         "reasoning",
         "credit_multiplier",
         "is_enabled",
+        "lifecycle",
         "user_model_count",
     )
     list_filter = (
+        LifecycleListFilter,
         "provider",
         "supports_streaming",
         "supports_tools",
@@ -135,9 +165,19 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
         ("Limits", {"fields": ("context_window", "max_tokens")}),
         ("Capabilities", {"fields": ("supports_streaming", *CAPABILITY_FLAGS)}),
         ("Billing", {"fields": ("credit_multiplier",)}),
+        (
+            "Lifecycle",
+            {
+                "fields": ("deprecated_at", "retires_at", "successor"),
+                "description": "Deprecated from its day: user models on it keep working, no new ones are built on "
+                "it. Retired from its day: user models on it stop being usable (nothing is deleted). Days are UTC. "
+                'Move its user models with the "Move user models to the successor" action.',
+            },
+        ),
         ("System prompt", {"fields": ("system_prompt_composition", "system_prompt_override")}),
         ("Usage", {"fields": ("user_models", "created_at", "updated_at")}),
     )
+    actions = (*EnableDisableActionsMixin.actions, "move_user_models_to_successor")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_model_count=Count("children"))
@@ -150,7 +190,60 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
         if db_field.name == "system_prompt_composition":
             # A system model is seen by every organization: only global compositions fit.
             kwargs["queryset"] = PromptComposition.objects.filter(is_system=True)
+        if db_field.name == "successor":
+            kwargs["queryset"] = AIModel.objects.filter(is_system=True).order_by("name")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="lifecycle")
+    def lifecycle(self, obj):
+        status = obj.lifecycle_status()
+        if status == LifecycleStatus.ACTIVE:
+            return status.value
+        day = obj.retires_at if status == LifecycleStatus.RETIRED else obj.deprecated_at
+        return f"{status.value} {day.isoformat()}"
+
+    @admin.action(description="Move user models to the successor", permissions=["change"])
+    def move_user_models_to_successor(self, request, queryset):
+        """All or nothing across the selection: every user model of every selected system model
+        is checked against its successor first; one that would break stops them all."""
+        sources = list(queryset.select_related("successor").order_by("name"))
+        missing = [source.name for source in sources if source.successor_id is None]
+        if missing:
+            self.message_user(request, f"No successor set: {', '.join(missing)}. Nothing moved.", messages.ERROR)
+            return
+        try:
+            with transaction.atomic():
+                results = []
+                for source in sources:
+                    result = services.move_user_models(
+                        source=source, target=source.successor, actor=staff_actor(request)
+                    )
+                    if result.problems:
+                        raise _MoveRefused(source, result)
+                    results.append((source, result))
+        except _MoveRefused as refused:
+            shown = refused.result.problems[:10]
+            more = len(refused.result.problems) - len(shown)
+            self.message_user(
+                request,
+                format_html(
+                    "Nothing moved: {} user model problem(s) moving from {} to {}: <ul>{}</ul>{}",
+                    len(refused.result.problems),
+                    refused.source.name,
+                    refused.source.successor.name,
+                    format_html_join("", "<li>{}</li>", ((line,) for line in shown)),
+                    f"... and {more} more." if more > 0 else "",
+                ),
+                messages.ERROR,
+            )
+            return
+        except ValidationError as exc:
+            self.message_user(request, f"Nothing moved: {'; '.join(exc.messages)}", messages.ERROR)
+            return
+        summary = "; ".join(
+            f"{len(result.models)} from {source.name} to {source.successor.name}" for source, result in results
+        )
+        self.message_user(request, f"Moved user models: {summary}.", messages.SUCCESS)
 
     # Short headers for the capability flags keep the changelist within one screen.
     @admin.display(description="streaming", boolean=True, ordering="supports_streaming")

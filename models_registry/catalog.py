@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,37 @@ class CatalogDecimal(serializers.Field):
         return number
 
 
+class CatalogDate(serializers.Field):
+    def to_internal_value(self, value: Any) -> date | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise serializers.ValidationError(f"Must be a date as YYYY-MM-DD or null (got {json_type(value)}).")
+        try:
+            return date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _bad_date(value)
+        except ValueError:
+            return _bad_date(value)
+
+
+def _bad_date(value: str):
+    raise serializers.ValidationError(f"Must be a date as YYYY-MM-DD, not {value!r}.")
+
+
+class CatalogReference(serializers.Field):
+    """Another system model, by its key: {"provider": ..., "providerModelId": ...}, or null."""
+
+    def to_internal_value(self, value: Any) -> tuple[str, str] | None:
+        if value is None:
+            return None
+        keys = {"provider", "providerModelId"}
+        if not isinstance(value, dict) or set(value) != keys or not all(isinstance(value[k], str) for k in keys):
+            raise serializers.ValidationError(
+                'Must be {"provider": "...", "providerModelId": "..."} naming a system model, or null '
+                f"(got {json_type(value)})."
+            )
+        return (value["provider"].strip(), value["providerModelId"].strip())
+
+
 class SystemModelCatalogSerializer(serializers.Serializer):
     """One catalog entry, keyed on (provider, providerModelId); in the order errors list them."""
 
@@ -124,6 +156,10 @@ class SystemModelCatalogSerializer(serializers.Serializer):
     supportsReasoning = CatalogBoolean(source="supports_reasoning", required=False, default=False)
     creditMultiplier = CatalogDecimal(source="credit_multiplier")
     isEnabled = CatalogBoolean(source="is_enabled", required=False, default=True)
+    deprecatedAt = CatalogDate(source="deprecated_at", required=False, default=None)
+    retiresAt = CatalogDate(source="retires_at", required=False, default=None)
+    # Resolved to the row's id once every entry is read (models_registry.seeding).
+    successor = CatalogReference(source="successor_id", required=False, default=None)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 
 from core.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
 from core.history import ActorHistoricalRecords
-from models_registry import limits
+from models_registry import lifecycle, limits
 from prompts.rendering import render_composition
 
 # Values a user model takes from its parent system model.
@@ -17,6 +17,9 @@ INHERITED_ALWAYS = (
     "supports_tools",
     "supports_vision",
     "supports_reasoning",
+    "deprecated_at",
+    "retires_at",
+    "successor_id",
 )
 # A user model's own value where it has one, else its parent's.
 INHERITED_WHEN_EMPTY = ("max_tokens", "description")
@@ -156,6 +159,27 @@ class AIModel(TimeStampedModel):
         help_text="Full system prompt override (escape hatch, at most "
         f"{limits.SYSTEM_PROMPT_OVERRIDE_MAX_LENGTH:,} characters). If set, bypasses particle-based composition.",
     )
+    deprecated_at = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day (UTC) this system model is deprecated from: user models built on it keep working, "
+        "but no new ones can be built on it. Empty: not deprecated (system models only).",
+    )
+    retires_at = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day (UTC) this system model retires: user models built on it stop being usable "
+        "(nothing is deleted). On or after the deprecation day, which it needs (system models only).",
+    )
+    successor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessors",
+        limit_choices_to={"is_system": True},
+        help_text="The active system model to move to (system models only).",
+    )
     history = ActorHistoricalRecords()
 
     class Meta:
@@ -212,6 +236,20 @@ class AIModel(TimeStampedModel):
                 condition=~Q(parent=F("id")) | Q(parent__isnull=True),
                 name="models_registry_aimodel_not_own_parent",
             ),
+            models.CheckConstraint(
+                condition=Q(is_system=True)
+                | Q(deprecated_at__isnull=True, retires_at__isnull=True, successor__isnull=True),
+                name="models_registry_aimodel_lifecycle_system_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(retires_at__isnull=True)
+                | Q(deprecated_at__isnull=False, retires_at__gte=F("deprecated_at")),
+                name="models_registry_aimodel_retires_after_deprecated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(successor=F("id")) | Q(successor__isnull=True),
+                name="models_registry_aimodel_not_own_successor",
+            ),
             length_between(
                 "name", limits.NAME_MIN_LENGTH, limits.NAME_MAX_LENGTH, name="models_registry_aimodel_name_length"
             ),
@@ -256,6 +294,11 @@ class AIModel(TimeStampedModel):
             return getattr(self.parent, field)
         return getattr(self, field)
 
+    def lifecycle_status(self, on=None) -> lifecycle.LifecycleStatus:
+        """Active, deprecated or retired today (a user model: its parent's)."""
+        source = self if self.is_system or self.parent_id is None else self.parent
+        return lifecycle.status_of(source.deprecated_at, source.retires_at, on)
+
     def system_prompt(self) -> tuple[str, str]:
         """The system prompt the model runs with and where it comes from (a `SystemPromptSource`).
 
@@ -299,6 +342,8 @@ class AIModel(TimeStampedModel):
             message = max_tokens_error(self.context_window, self.max_tokens, inherited=False)
             if message:
                 errors["max_tokens"] = [message]
+        for field, message in lifecycle_errors(self).items():
+            errors.setdefault(field, []).append(message)
         return errors
 
     def _user_errors(self) -> dict[str, list[str]]:
@@ -318,10 +363,31 @@ class AIModel(TimeStampedModel):
         }
         if not self.organization_id:
             errors["organization_id"] = ["A user model belongs to an organization."]
+        for field in ("deprecated_at", "retires_at", "successor"):
+            if getattr(self, field if field != "successor" else "successor_id") is not None:
+                errors[field] = ["Only a system model has a lifecycle; a user model shows its parent's."]
         composition = self.system_prompt_composition if self.system_prompt_composition_id else None
         if composition is not None and not composition.is_visible_to(self.organization_id):
             errors["system_prompt_composition"] = [COMPOSITION_NOT_VISIBLE.format(pk=composition.pk)]
         return errors
+
+
+def lifecycle_errors(model: AIModel) -> dict[str, str]:
+    """The lifecycle fields of one system row: a retirement needs a deprecation on or before it;
+    a successor is another system model. (That the successor is active and the chain has no
+    cycle depends on other rows: `services.ensure_successor_fits()`.)"""
+    errors: dict[str, str] = {}
+    if model.retires_at is not None:
+        if model.deprecated_at is None:
+            errors["deprecated_at"] = "Set the deprecation day too: a model is deprecated before it retires."
+        elif model.retires_at < model.deprecated_at:
+            errors["retires_at"] = f"Must be on or after the deprecation day ({model.deprecated_at.isoformat()})."
+    if model.successor_id is not None:
+        if model.pk is not None and model.successor_id == model.pk:
+            errors["successor"] = "A model cannot be its own successor."
+        elif not model.successor.is_system:
+            errors["successor"] = "Must be a system model."
+    return errors
 
 
 def max_tokens_error(context_window: int | None, max_tokens: int | None, *, inherited: bool) -> str | None:

@@ -57,9 +57,15 @@ def get(cache_key: str, prefetched: dict | None = None) -> dict | None:
     return guarded(lambda: caches["default"].get(cache_key), lambda: None, what="the resolved cache")
 
 
-def put(cache_key: str, body: dict) -> None:
+def put(cache_key: str, body: dict, *, max_seconds: float | None = None) -> None:
+    """Keep a body for RESOLVED_CACHE_SECONDS, or less if it must not outlive `max_seconds`."""
+    timeout = settings.RESOLVED_CACHE_SECONDS
+    if max_seconds is not None:
+        if max_seconds < 1:
+            return  # the body's lifecycle status changes in under a second: not worth keeping
+        timeout = min(timeout, int(max_seconds))
     guarded(
-        lambda: caches["default"].set(cache_key, body, timeout=settings.RESOLVED_CACHE_SECONDS),
+        lambda: caches["default"].set(cache_key, body, timeout=timeout),
         lambda: None,
         what="the resolved cache",
     )

@@ -30,6 +30,7 @@ from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogErr
     json_type,
     load_catalog,
 )
+from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 
@@ -77,6 +78,7 @@ class _Entry:
     index: int  # 1-based, as error messages show it
     label: str  # "entry 3 (openai/gpt-4o)"
     instance: AIModel  # unsaved, validated
+    successor_key: Key | None = None  # resolved to `instance.successor_id` by _resolve_successors
 
     @property
     def key(self) -> Key:
@@ -143,6 +145,7 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
             problems.extend((key, str(message)) for message in exc.detail)
             bad_fields.add(spec.field)
 
+    successor_key = values.pop("successor_id", None)
     instance = AIModel(is_system=True, parent=None, organization_id=None, **values)
     # full_clean() in its two steps, without validate_unique()/validate_constraints(): uniqueness
     # is checked below for the whole file at once, not with a query per row. Cross-field errors of
@@ -168,7 +171,7 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
         problems.extend((key, message) for message in messages)
 
     if not problems:
-        return _Entry(index=index, label=label, instance=instance)
+        return _Entry(index=index, label=label, instance=instance, successor_key=successor_key)
     # Unknown fields first, then in the catalog's field order, then errors about the whole entry.
     order = {key: position for position, key in enumerate(CATALOG_FIELDS)}
     problems.sort(key=lambda problem: len(order) if problem[0] is None else order.get(problem[0], -1))
@@ -219,6 +222,45 @@ def _check_names_against_database(entries: list[_Entry], existing: dict[Key, AIM
             )
 
 
+def _resolve_successors(entries: list[_Entry], existing: dict[Key, AIModel], errors: _Errors) -> None:
+    """Each `successor` names a system model of the file or of the database that will be active
+    and enabled after the seed, never the entry itself, and following successors never loops
+    (`services.ensure_successor_fits`, for a whole catalog at once)."""
+    in_file = {entry.key: entry for entry in entries}
+    key_of_pk = {row.pk: key for key, row in existing.items()}
+    successor_of: dict[Key, Key | None] = {
+        key: key_of_pk.get(row.successor_id) for key, row in existing.items() if key not in in_file
+    }
+    for entry in entries:
+        key = entry.successor_key
+        successor_of[entry.key] = key
+        if key is None:
+            continue
+        name = f"{key[0]}/{key[1]}"
+        if key == entry.key:
+            errors.add(entry.index, entry.label, "A model cannot be its own successor.", "successor")
+            continue
+        after_seed = in_file[key].instance if key in in_file else existing.get(key)
+        if after_seed is None:
+            errors.add(entry.index, entry.label, f"No system model {name} in the file or the database.", "successor")
+            continue
+        status = after_seed.lifecycle_status()
+        if status != LifecycleStatus.ACTIVE or not after_seed.is_enabled:
+            state = status.value if status != LifecycleStatus.ACTIVE else "disabled"
+            message = f"Must be an active, enabled system model; {name} is {state}."
+            errors.add(entry.index, entry.label, message, "successor")
+            continue
+        entry.instance.successor_id = existing[key].pk if key in existing else in_file[key].instance.pk
+    for entry in entries:
+        seen, current = [entry.key], successor_of.get(entry.key)
+        while current is not None and current not in seen:
+            seen.append(current)
+            current = successor_of.get(current)
+        if current == entry.key and len(seen) > 1:
+            chain = " -> ".join(f"{p}/{m}" for p, m in [*seen, entry.key])
+            errors.add(entry.index, entry.label, f"Successors would form a cycle: {chain}.", "successor")
+
+
 def _check_children(updates: list[tuple[_Entry, AIModel, list[str]]], errors: _Errors) -> None:
     """The user models built on a changed system model must stay valid against its new limits."""
     watched = {row.pk: entry for entry, row, changed in updates if set(LIMIT_FIELDS).intersection(changed)}
@@ -248,6 +290,8 @@ def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
 
     existing = {(row.provider, row.provider_model_id): row for row in AIModel.objects.filter(is_system=True)}
     _check_names_against_database(valid, existing, errors)
+    _resolve_successors(valid, existing, errors)
+    errors.raise_if_any()
 
     result = SeedResult(dry_run=dry_run)
     to_create: list[AIModel] = []

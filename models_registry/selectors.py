@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
+from models_registry.lifecycle import status_of
 from models_registry.models import AIModel
 from prompts.models import PromptCompositionParticle
 
@@ -17,7 +18,7 @@ def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
 
 def with_system_prompt(queryset: QuerySet[AIModel]) -> QuerySet[AIModel]:
     """Everything the resolved view needs, in a constant number of queries."""
-    return queryset.select_related("system_prompt_composition").prefetch_related(
+    return queryset.select_related("system_prompt_composition", "successor", "parent__successor").prefetch_related(
         Prefetch(
             "system_prompt_composition__items",
             queryset=PromptCompositionParticle.objects.select_related("particle").order_by("position"),
@@ -58,3 +59,58 @@ def model_prompt_versions(model: AIModel) -> list:
 
 def model_prompt_version(model: AIModel, number: int) -> Any | None:
     return next((record for record in model_prompt_versions(model) if record.version_number == number), None)
+
+
+# --- Deprecations ------------------------------------------------------------------------------
+
+DEPRECATION_GROUPS = (("retired", None), ("within30Days", 30), ("within90Days", 90), ("later", None))
+
+
+def deprecations_of(organization_id: str, on) -> dict[str, list[dict[str, Any]]]:
+    """The organization's user models whose base system model is deprecated or has a retirement
+    day set, grouped by the time left before it retires: retired, within 30 days, within 90 days,
+    later (or no day set). Soonest first in each group."""
+    rows = (
+        AIModel.objects.filter(is_system=False, organization_id=organization_id)
+        .filter(Q(parent__deprecated_at__lte=on) | Q(parent__retires_at__isnull=False))
+        .order_by(F("parent__retires_at").asc(nulls_last=True), "name", "id")
+        .values(
+            "id",
+            "name",
+            "is_enabled",
+            "parent_id",
+            "parent__name",
+            "parent__deprecated_at",
+            "parent__retires_at",
+            "parent__successor_id",
+            "parent__successor__name",
+        )
+    )
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in DEPRECATION_GROUPS}
+    for row in rows:
+        retires_at = row["parent__retires_at"]
+        days_left = (retires_at - on).days if retires_at is not None else None
+        if days_left is not None and days_left <= 0:
+            group = "retired"
+        elif days_left is not None and days_left <= 30:
+            group = "within30Days"
+        elif days_left is not None and days_left <= 90:
+            group = "within90Days"
+        else:
+            group = "later"
+        groups[group].append(
+            {
+                "id": str(row["id"]),
+                "name": row["name"],
+                "isEnabled": row["is_enabled"],
+                "parentId": str(row["parent_id"]),
+                "parentName": row["parent__name"],
+                "lifecycleStatus": status_of(row["parent__deprecated_at"], retires_at, on).value,
+                "deprecatedAt": row["parent__deprecated_at"].isoformat() if row["parent__deprecated_at"] else None,
+                "retiresAt": retires_at.isoformat() if retires_at else None,
+                "daysUntilRetirement": max(days_left, 0) if days_left is not None else None,
+                "successorId": str(row["parent__successor_id"]) if row["parent__successor_id"] else None,
+                "successorName": row["parent__successor__name"],
+            }
+        )
+    return groups

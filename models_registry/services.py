@@ -8,14 +8,19 @@ HTTP error: core's exception handler maps them.
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from core.audit import record_bulk_update, wire_name
 from core.db import ensure_used_only_within, lock_for_reference, validate_unique_constraints
 from core.exceptions import Conflict
-from core.history import delete_with_actor, save_with_actor
+from core.history import copy_to_history, delete_with_actor, save_with_actor
+from models_registry import lifecycle, resolved_cache
+from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import COMPOSITION_NOT_VISIBLE, AIModel, child_limit_errors
 from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
 from prompts.models import PromptComposition
@@ -44,12 +49,29 @@ def _save(instance: AIModel, *, actor: str, **save_kwargs: Any) -> AIModel:
     return instance
 
 
+def ensure_open_for_new_models(parent: AIModel) -> None:
+    """A user model may be built on, or moved onto, an active system model only: a deprecated or
+    retired one keeps the models already on it, and takes no new ones."""
+    status = parent.lifecycle_status()
+    if status != LifecycleStatus.ACTIVE:
+        successor = parent.successor if parent.successor_id else None
+        reason = lifecycle.closed_reason(
+            name=parent.name, status=status, successor=(str(successor.pk), successor.name) if successor else None
+        )
+        raise ValidationError({"parent": [reason]})
+
+
 def user_model_create(*, organization_id: str, actor: str, data: dict[str, Any]) -> AIModel:
     instance = AIModel(organization_id=organization_id, is_system=False, **data)
+    ensure_open_for_new_models(instance.parent)
     return _save(instance, actor=actor)
 
 
 def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) -> AIModel:
+    """Change a user model; a new `parent` moves it (checked like a create against the new base)."""
+    new_parent = data.get("parent")
+    if new_parent is not None and new_parent.pk != instance.parent_id:
+        ensure_open_for_new_models(new_parent)
     for field, value in data.items():
         setattr(instance, field, value)
     return _save(instance, actor=actor)
@@ -140,10 +162,35 @@ def ensure_system_model_fits_children(instance: AIModel, changed: set[str] | Non
         raise ValidationError(errors)
 
 
+def ensure_successor_fits(instance: AIModel) -> None:
+    """A system model's successor is active and enabled, and following successors from it never
+    comes back to the model (no cycle)."""
+    if instance.successor_id is None:
+        return
+    successor = AIModel.objects.filter(pk=instance.successor_id, is_system=True).first()
+    if successor is None:
+        raise ValidationError({"successor": ["Must be an existing system model."]})
+    if successor.lifecycle_status() != LifecycleStatus.ACTIVE or not successor.is_enabled:
+        state = "disabled" if successor.lifecycle_status() == LifecycleStatus.ACTIVE else successor.lifecycle_status()
+        raise ValidationError(
+            {"successor": [f"Must be an active, enabled system model; {successor.name!r} is {state}."]}
+        )
+    seen = {instance.pk}
+    chain = [instance.name]
+    current: AIModel | None = successor
+    while current is not None:
+        chain.append(current.name)
+        if current.pk in seen:
+            raise ValidationError({"successor": [f"Successors would form a cycle: {' -> '.join(chain)}."]})
+        seen.add(current.pk)
+        current = current.successor if current.successor_id else None
+
+
 @transaction.atomic
 def system_model_save(*, instance: AIModel, actor: str, changed: set[str] | None = None) -> AIModel:
     """Create or change a system model (staff, in the admin); the seed command writes in bulk."""
     ensure_system_model_fits_children(instance, changed)
+    ensure_successor_fits(instance)
     return _save(instance, actor=actor)
 
 
@@ -153,3 +200,70 @@ def child_conflict_message(field: str, children: list[str]) -> str:
         f"{len(children)} user model(s) built on this model have {CHILD_CONFLICT_REASONS[field]}: {example}. "
         "Change them first."
     )
+
+
+# --- Moving user models from one system model to another -------------------------------------
+
+MOVE_BATCH_SIZE = 500
+MOVE_CHANGE_REASON = "Moved from {source} to {target}"
+
+
+@dataclass
+class MoveResult:
+    models: list[AIModel]  # the user models moved (or, in a dry run or with problems, that would be)
+    problems: list[str]  # one line per user model and field that would break on the new base
+    dry_run: bool
+
+    @property
+    def moved(self) -> bool:
+        return not self.dry_run and not self.problems
+
+
+def move_user_models(
+    *, source: AIModel, target: AIModel, actor: str, organization_id: str | None = None, dry_run: bool = False
+) -> MoveResult:
+    """Move every user model built on `source` (of one organization, if given) onto `target`,
+    all or nothing: each is checked against the new base's limits as a create would be, and if
+    any would break, none moves and `problems` says which and why. Each move is a version and
+    an audit event. Written in bulk (one UPDATE per batch), so 10,000 models take seconds."""
+    if not (source.is_system and target.is_system):
+        raise ValidationError("Both models must be system models.")
+    if source.pk == target.pk:
+        raise ValidationError({"successor": ["The models to move from and to are the same."]})
+    ensure_open_for_new_models(target)
+    with transaction.atomic():
+        queryset = AIModel.objects.filter(parent=source, is_system=False)
+        if organization_id is not None:
+            queryset = queryset.filter(organization_id=organization_id)
+        models = list(queryset.select_for_update().order_by("organization_id", "name", "id"))
+        problems = [
+            f"{model.name!r} ({model.organization_id}, {model.pk}): {wire_name(AIModel, field)}: {message}"
+            for model in models
+            for field, message in child_limit_errors(
+                target,
+                context_window=model.context_window,
+                max_tokens=model.max_tokens,
+                supports_streaming=model.supports_streaming,
+            ).items()
+        ]
+        result = MoveResult(models=models, problems=problems, dry_run=dry_run)
+        if not result.moved or not models:
+            return result
+        now = timezone.now()
+        ids = [model.pk for model in models]
+        for start in range(0, len(ids), MOVE_BATCH_SIZE):
+            AIModel.objects.filter(pk__in=ids[start : start + MOVE_BATCH_SIZE]).update(parent=target, updated_at=now)
+        for model in models:
+            model.parent, model.updated_at = target, now
+        copy_to_history(
+            AIModel,
+            ids,
+            actor=actor,
+            reason=MOVE_CHANGE_REASON.format(source=source.name, target=target.name),
+            when=now,
+            batch_size=MOVE_BATCH_SIZE,
+        )
+        record_bulk_update(models, fields=["parent"], actor=actor, occurred_at=now, batch_size=MOVE_BATCH_SIZE)
+        for organization in sorted({model.organization_id for model in models}):
+            resolved_cache.bump(organization)  # bulk statements send no save signals
+    return result

@@ -2,6 +2,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from core.filters import StrictBooleanFilter, StrictFilterSet
+from models_registry import lifecycle
+from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 
 
@@ -24,6 +26,11 @@ class AIModelFilter(StrictFilterSet):
     supportsVision = InheritedBooleanFilter(field_name="supports_vision", help_text="Vision/image input support.")
     supportsReasoning = InheritedBooleanFilter(field_name="supports_reasoning", help_text="Reasoning token support.")
     supportsStreaming = StrictBooleanFilter(field_name="supports_streaming", help_text="Streaming support.")
+    lifecycleStatus = django_filters.ChoiceFilter(
+        choices=LifecycleStatus.choices,
+        method="filter_lifecycle_status",
+        help_text="Only models in this lifecycle status today (a user model: its base model's).",
+    )
     search = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", help_text="Case-insensitive search in the name."
     )
@@ -41,6 +48,13 @@ class AIModelFilter(StrictFilterSet):
     class Meta:
         model = AIModel
         fields: list[str] = []
+
+    def filter_lifecycle_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        on = lifecycle.today()
+        return qs.filter(
+            (Q(is_system=True) & lifecycle.status_q(value, on))
+            | (Q(is_system=False) & lifecycle.status_q(value, on, prefix="parent__"))
+        )
 
     def filter_provider(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(Q(provider=value) | Q(parent__provider=value))

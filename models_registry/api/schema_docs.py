@@ -1,6 +1,7 @@
 """Examples for the models API in the OpenAPI document, taken from the source API document."""
 
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
 CREATE_EXAMPLES = [
     OpenApiExample(
@@ -83,4 +84,33 @@ RESOLVED_EXAMPLES = [
             "unusableReason": None,
         },
     )
+]
+
+
+# Response headers of reads of a model whose (base) system model has lifecycle dates.
+LIFECYCLE_HEADERS = [
+    OpenApiParameter(
+        "Deprecation",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="RFC 9745: when the model (a user model: its base) is or will be deprecated, as a "
+        "structured-field date (`@` and seconds since the epoch, UTC midnight of deprecatedAt). Absent "
+        "without a deprecation day.",
+    ),
+    OpenApiParameter(
+        "Sunset",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="RFC 8594: when it retires, as an HTTP-date (UTC midnight of retiresAt). Absent without one.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='The successor system model, `<url>; rel="successor-version"`, when a deprecation or '
+        "retirement day and a successor are set.",
+    ),
 ]

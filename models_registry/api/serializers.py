@@ -14,7 +14,8 @@ from rest_framework import serializers
 
 from core.api.versions import VersionSerializer
 from core.serializers import ValidatedModelSerializer
-from models_registry import limits
+from models_registry import lifecycle, limits
+from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import (
     COMPOSITION_NOT_VISIBLE,
     INHERITED_ALWAYS,
@@ -48,6 +49,13 @@ HELP = {
     "createdAt": "When the model was created",
     "updatedAt": "When the model was last updated",
     "inheritedFields": "Which values of this response came from the parent system model",
+    "lifecycleStatus": (
+        "active, deprecated (still works; build nothing new on it) or retired (no longer usable), derived from "
+        "deprecatedAt and retiresAt on the current UTC day (a user model: its parent's)"
+    ),
+    "deprecatedAt": "The day (UTC) the system model is deprecated from, if any (a user model: its parent's)",
+    "retiresAt": "The day (UTC) the system model retires, if any (a user model: its parent's)",
+    "successorId": "The system model to move to when this one is deprecated (a user model: its parent's)",
 }
 
 REQUEST_HELP = {
@@ -92,6 +100,10 @@ def _timestamp(value) -> str:
 
 def _uuid_or_none(value) -> str | None:
     return str(value) if value else None
+
+
+def _date_or_none(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 # The one statement of the response's wire names: each field's `source` is the model's attribute,
@@ -142,6 +154,16 @@ class AIModelSerializer(serializers.Serializer):
     )
     isEnabled = serializers.BooleanField(source="is_enabled", read_only=True, help_text=HELP["isEnabled"])
     isSystem = serializers.BooleanField(source="is_system", read_only=True, help_text=HELP["isSystem"])
+    lifecycleStatus = serializers.ChoiceField(
+        source="lifecycle_status", choices=LifecycleStatus.values, read_only=True, help_text=HELP["lifecycleStatus"]
+    )
+    deprecatedAt = serializers.DateField(
+        source="deprecated_at", read_only=True, allow_null=True, help_text=HELP["deprecatedAt"]
+    )
+    retiresAt = serializers.DateField(source="retires_at", read_only=True, allow_null=True, help_text=HELP["retiresAt"])
+    successorId = serializers.UUIDField(
+        source="successor_id", read_only=True, allow_null=True, help_text=HELP["successorId"]
+    )
     parentId = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True, help_text=HELP["parentId"])
     systemPromptCompositionId = serializers.UUIDField(
         source="system_prompt_composition_id",
@@ -171,8 +193,10 @@ RESPONSE_FIELDS: tuple[tuple[str, str], ...] = tuple(
 )
 WIRE_NAMES: dict[str, str] = {source: name for name, source in RESPONSE_FIELDS}
 
-# The columns a response is built from: the model's own and the inheritable ones of its parent.
-OWN_COLUMNS = tuple(source for _, source in RESPONSE_FIELDS if source != "inherited_fields")
+# The columns a response is built from: the model's own and the inheritable ones of its parent
+# (the computed fields are not columns).
+COMPUTED = ("inherited_fields", "lifecycle_status")
+OWN_COLUMNS = tuple(source for _, source in RESPONSE_FIELDS if source not in COMPUTED)
 PARENT_COLUMNS = (*INHERITED_ALWAYS, *INHERITED_WHEN_EMPTY)
 PARENT_KEYS = {column: f"parent__{column}" for column in PARENT_COLUMNS}
 INHERITED_WIRE_NAMES = {column: WIRE_NAMES[column] for column in PARENT_COLUMNS}
@@ -182,6 +206,9 @@ WIRE_FORMATS = {
     "id": str,
     "parent_id": _uuid_or_none,
     "system_prompt_composition_id": _uuid_or_none,
+    "successor_id": _uuid_or_none,
+    "deprecated_at": _date_or_none,
+    "retires_at": _date_or_none,
     "created_at": _timestamp,
     "updated_at": _timestamp,
 }
@@ -209,6 +236,7 @@ def represent_row(row: dict[str, Any]) -> dict[str, Any]:
     values = dict(row)
     for field in inherited:
         values[field] = row[PARENT_KEYS[field]]
+    values["lifecycle_status"] = lifecycle.status_of(values["deprecated_at"], values["retires_at"]).value
     for column, wire_format in WIRE_FORMATS.items():
         values[column] = wire_format(values[column])
     values["inherited_fields"] = [WIRE_NAMES[field] for field in inherited]
@@ -224,6 +252,14 @@ def usability(obj: AIModel) -> tuple[bool, str | None]:
         return False, "This model is disabled."
     if not obj.is_system and not obj.parent.is_enabled:
         return False, f"The parent system model '{obj.parent.name}' is disabled."
+    if obj.lifecycle_status() == LifecycleStatus.RETIRED:
+        base = obj if obj.is_system else obj.parent
+        successor = base.successor if base.successor_id else None
+        return False, lifecycle.retired_reason(
+            name=base.name,
+            retires_at=base.retires_at,
+            successor=(str(successor.pk), successor.name) if successor else None,
+        )
     return True, None
 
 
@@ -250,7 +286,8 @@ class ResolvedAIModelSerializer(AIModelSerializer):
         help_text="Where systemPrompt came from.",
     )
     isUsable = serializers.BooleanField(
-        read_only=True, help_text="False when the model or its parent system model is disabled."
+        read_only=True,
+        help_text="False when the model or its parent system model is disabled, or its base model is retired.",
     )
     unusableReason = serializers.CharField(
         read_only=True, allow_null=True, help_text="Why the model cannot be used, when isUsable is false."
@@ -258,6 +295,34 @@ class ResolvedAIModelSerializer(AIModelSerializer):
 
     def to_representation(self, instance: AIModel) -> dict[str, Any]:
         return represent_resolved(instance)
+
+
+class DeprecatedModelSerializer(serializers.Serializer):
+    """One of your user models on a deprecated or retiring base model."""
+
+    id = serializers.UUIDField(help_text=HELP["id"])
+    name = serializers.CharField(help_text=HELP["name"])
+    isEnabled = serializers.BooleanField(help_text=HELP["isEnabled"])
+    parentId = serializers.UUIDField(help_text="The base system model.")
+    parentName = serializers.CharField(help_text="The base system model's name.")
+    lifecycleStatus = serializers.ChoiceField(choices=LifecycleStatus.values, help_text=HELP["lifecycleStatus"])
+    deprecatedAt = serializers.DateField(allow_null=True, help_text=HELP["deprecatedAt"])
+    retiresAt = serializers.DateField(allow_null=True, help_text=HELP["retiresAt"])
+    daysUntilRetirement = serializers.IntegerField(
+        allow_null=True, min_value=0, help_text="Whole UTC days until the base retires (0: retired); null: no day set."
+    )
+    successorId = serializers.UUIDField(allow_null=True, help_text="The system model to move to (PATCH parentId).")
+    successorName = serializers.CharField(allow_null=True, help_text="The successor's name.")
+
+
+class DeprecationsSerializer(serializers.Serializer):
+    """Your user models on deprecated or retiring base models, by the time left before retirement."""
+
+    asOf = serializers.DateField(help_text="The UTC day the groups were computed for.")
+    retired = DeprecatedModelSerializer(many=True, help_text="The base has retired: these models are not usable.")
+    within30Days = DeprecatedModelSerializer(many=True, help_text="The base retires within 30 days.")
+    within90Days = DeprecatedModelSerializer(many=True, help_text="The base retires in 31 to 90 days.")
+    later = DeprecatedModelSerializer(many=True, help_text="The base retires later, or has no retirement day.")
 
 
 class SystemModelField(serializers.PrimaryKeyRelatedField):

@@ -1,19 +1,23 @@
+from datetime import date
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from core.api.versions import VersionedViewSetMixin, version_actions_schema
 from core.api.viewsets import ResourceViewSet
 from core.openapi import crud_schema
 from core.schema_errors import error_responses
-from models_registry import resolved_cache, selectors, services
+from models_registry import lifecycle, resolved_cache, selectors, services
 from models_registry.api import schema_docs
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
     ROW_COLUMNS,
     AIModelSerializer,
+    DeprecationsSerializer,
     ModelPromptVersionSerializer,
     ResolvedAIModelSerializer,
     UserModelWriteSerializer,
@@ -23,6 +27,11 @@ from models_registry.api.serializers import (
 from models_registry.models import AIModel
 
 TAGS = ["models"]
+
+
+def _lifecycle_dates(body: dict) -> tuple[date | None, date | None]:
+    """`deprecatedAt` and `retiresAt` of a response body, as dates."""
+    return tuple(date.fromisoformat(body[name]) if body.get(name) else None for name in ("deprecatedAt", "retiresAt"))
 
 
 @extend_schema_view(
@@ -50,6 +59,7 @@ TAGS = ["models"]
             "retrieve": schema_docs.RESPONSE_EXAMPLES,
             "create": schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
         },
+        read_headers=schema_docs.LIFECYCLE_HEADERS,
     ),
     **version_actions_schema(
         noun="model's system prompt",
@@ -87,6 +97,23 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def represent(self, instance: AIModel) -> dict:
         return represent_model(instance)
 
+    def lifecycle_headers(self, body: dict) -> dict[str, str]:
+        """`Deprecation`, `Sunset` and `Link` (successor) for a model whose base has dates set."""
+        successor_id = body.get("successorId")
+        deprecated_at, retires_at = _lifecycle_dates(body)
+        return lifecycle.headers(
+            deprecated_at=deprecated_at,
+            retires_at=retires_at,
+            successor_url=reverse("models-detail", kwargs={"pk": successor_id}, request=self.request)
+            if successor_id
+            else None,
+        )
+
+    def respond_with(self, obj: AIModel, data: dict, status: int = 200, headers: dict | None = None) -> Response:
+        return super().respond_with(
+            obj, data, status=status, headers={**self.lifecycle_headers(data), **(headers or {})}
+        )
+
     def create_object(self, data: dict) -> AIModel:
         return services.user_model_create(
             organization_id=self.principal.organization_id, actor=self.principal.actor, data=data
@@ -123,18 +150,41 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         summary="Get the effective configuration of a model",
         description="Every inherited field resolved from the parent, plus the final `systemPrompt` and its "
         "`systemPromptSource`: the override if set, else the composition's rendered text, else null. "
-        "`isUsable` is false when the model or its parent system model is disabled.",
+        "`isUsable` is false when the model or its parent system model is disabled, or the base model has "
+        "retired (`unusableReason` names the successor).",
         tags=TAGS,
+        parameters=schema_docs.LIFECYCLE_HEADERS,
         responses={200: ResolvedAIModelSerializer, **error_responses(401, 403, 404, 429)},
         examples=schema_docs.RESOLVED_EXAMPLES,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def resolved(self, request: Request, pk: str | None = None) -> Response:
         if not resolved_cache.enabled():
-            return Response(ResolvedAIModelSerializer(self.get_object()).data)
+            body = ResolvedAIModelSerializer(self.get_object()).data
+            return Response(body, headers=self.lifecycle_headers(body))
         cache_key = self.resolved_cache_key()
         body = resolved_cache.get(cache_key, getattr(request, "prefetched_cache", None))
+        if body is not None and lifecycle.status_of(*_lifecycle_dates(body)) != body["lifecycleStatus"]:
+            body = None  # cached before its base's lifecycle changed (the cache's expiry is the other guard)
         if body is None:
             body = dict(ResolvedAIModelSerializer(self.get_object()).data)
-            resolved_cache.put(cache_key, body)
-        return Response(body)
+            # Never kept past the day its lifecycle status changes (it shows the status).
+            until_change = lifecycle.seconds_until_change(*_lifecycle_dates(body))
+            resolved_cache.put(cache_key, body, max_seconds=until_change)
+        return Response(body, headers=self.lifecycle_headers(body))
+
+    @extend_schema(
+        operation_id="models_deprecations",
+        summary="Your models whose base model is deprecated or retiring",
+        description="Your organization's user models whose base system model is deprecated or has a retirement "
+        "day, grouped by the time left: `retired`, `within30Days`, `within90Days`, `later` (or no day set), "
+        "soonest first, each with the successor to move to (`PATCH parentId`). Days are UTC days.",
+        tags=TAGS,
+        parameters=[],
+        responses={200: DeprecationsSerializer, **error_responses(401, 403, 429)},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def deprecations(self, request: Request) -> Response:
+        on = lifecycle.today()
+        groups = selectors.deprecations_of(self.principal.organization_id, on)
+        return Response({"asOf": on.isoformat(), **groups})

@@ -45,6 +45,11 @@ MOVE = [
 MOVED_TABLES = ("models_registry_auditevent", "models_registry_idempotencyrecord")
 # Tables that migrations after the move create (core 0002: the resolved cache's generations).
 TABLES_ADDED_SINCE = {"core_cachegeneration"}
+# Columns that migrations after the move add (models_registry 0006: the lifecycle), empty on old rows.
+COLUMNS_ADDED_SINCE = {
+    "models_registry_aimodel": ("deprecated_at", "retires_at", "successor_id"),
+    "models_registry_historicalaimodel": ("deprecated_at", "retires_at", "successor_id"),
+}
 # Every table of the apps before the move: each one gets rows.
 APP_TABLES = {
     "models_registry_aimodel",
@@ -315,6 +320,9 @@ def test_rows_survive_the_move_to_core() -> None:
         # IdempotencyRecord now core's), then the explicit checks of a few values.
         rows_after = table_rows(current_apps)
         assert rows_after["core_cachegeneration"] == [{"scope": "*global*", "value": 0}]  # made by core 0002
+        for table, columns in COLUMNS_ADDED_SINCE.items():
+            for row in rows_after[table]:
+                assert [row.pop(column) for column in columns] == [None] * len(columns), table
         assert {table: rows for table, rows in rows_after.items() if table not in TABLES_ADDED_SINCE} == rows_before
         assert_rows_found_through_current_models(pks)
     finally:

@@ -148,7 +148,7 @@ def server(scratch_database_url: str, jwks_file: Path, jwt_signing_key) -> Itera
 
 @pytest.fixture(scope="module")
 def parent_id(server: Server) -> str:
-    status, _, body = server.request("GET", f"{MODELS}?isSystem=true&limit=1")
+    status, _, body = server.request("GET", f"{MODELS}?isSystem=true&lifecycleStatus=active&limit=1")
     assert status == 200 and body["results"], body
     return body["results"][0]["id"]
 

@@ -25,6 +25,10 @@ RESPONSE_FIELDS = {
     "creditMultiplier",
     "isEnabled",
     "isSystem",
+    "lifecycleStatus",
+    "deprecatedAt",
+    "retiresAt",
+    "successorId",
     "parentId",
     "systemPromptCompositionId",
     "systemPromptOverride",
@@ -40,6 +44,9 @@ ALWAYS_INHERITED = {
     "supportsTools",
     "supportsVision",
     "supportsReasoning",
+    "deprecatedAt",
+    "retiresAt",
+    "successorId",
 }
 
 

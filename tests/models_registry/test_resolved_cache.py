@@ -156,3 +156,50 @@ def test_system_models_resolve_too(admin_client) -> None:
     system.save()
 
     assert resolved(admin_client, system)["contextWindow"] == 64000
+
+
+# --- The lifecycle (issue 16): a cached body never outlives its status ---------------------------
+
+
+def test_deprecating_or_moving_invalidates(admin_client, model: AIModel) -> None:
+    from models_registry import lifecycle, services
+
+    assert resolved(admin_client, model)["lifecycleStatus"] == "active"  # now cached
+    parent = model.parent
+    parent.deprecated_at = lifecycle.today()
+    services.system_model_save(instance=parent, actor="staff:test")
+    assert resolved(admin_client, model)["lifecycleStatus"] == "deprecated"
+
+    successor = SystemModelFactory()
+    services.move_user_models(source=parent, target=successor, actor="staff:test")  # bulk: no save signals
+    body = resolved(admin_client, model)
+    assert (body["parentId"], body["lifecycleStatus"]) == (str(successor.pk), "active")
+
+
+def test_a_body_is_cached_no_longer_than_until_its_status_changes(admin_client) -> None:
+    from datetime import UTC, datetime, time, timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from models_registry import lifecycle, resolved_cache
+
+    tomorrow = lifecycle.today() + timedelta(days=1)
+    child = UserModelFactory(parent=SystemModelFactory(deprecated_at=lifecycle.today(), retires_at=tomorrow))
+    midnight = datetime.combine(tomorrow, time.min, tzinfo=UTC)
+    timeouts = []
+    real_put = resolved_cache.put
+
+    def put(key, body, *, max_seconds=None):
+        timeouts.append(max_seconds)
+        return real_put(key, body, max_seconds=max_seconds)
+
+    with mock.patch.object(resolved_cache, "put", put):
+        with mock.patch.object(timezone, "now", return_value=midnight - timedelta(minutes=1)):
+            before = resolved(admin_client, child)
+        with mock.patch.object(timezone, "now", return_value=midnight):
+            after = resolved(admin_client, child)
+
+    assert timeouts[0] == pytest.approx(60)
+    assert (before["lifecycleStatus"], before["isUsable"]) == ("deprecated", True)
+    assert (after["lifecycleStatus"], after["isUsable"]) == ("retired", False)
