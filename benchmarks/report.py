@@ -20,6 +20,7 @@ TARGETS = {
     "seed_first_s": 10.0,
     "seed_second_s": 5.0,
     "seed_peak_mb": 300.0,
+    "move_s": 5.0,  # migrate_user_models, 10,000 user models (benchmarks/bench_move.py)
 }
 
 

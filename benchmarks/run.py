@@ -9,6 +9,7 @@ What runs (benchmarks/README.md explains each figure):
 - jwt       in-process `verify_token` / `authenticate` cost with a warm key store, and no JWKS fetch
 - queries   in-process query counts of list, resolved and create with 1 and 100 rows
 - seed      benchmarks/bench_seed.py (seed_system_models with 10,000 entries) on the bench database
+- move      benchmarks/bench_move.py (migrate_user_models on 10,000 user models) on the bench database
 
 Setting: a throwaway PostgreSQL database (created, migrated, seeded, dropped at the end), the
 production gunicorn configuration with 2 workers on 127.0.0.1 and a free port, Redis db 14 under a
@@ -43,11 +44,16 @@ from benchmarks.inprocess import bench_jwt, bench_queries  # noqa: E402
 from benchmarks.machine import reference_loop_seconds, wait_for_quiet_machine  # noqa: E402
 from benchmarks.profiling import PROFILE_TARGETS, profile_endpoint  # noqa: E402
 from benchmarks.report import Results, code_under_test, print_report  # noqa: E402
-from benchmarks.seeding import bench_seed  # noqa: E402
+from benchmarks.seeding import bench_move, bench_seed  # noqa: E402
 
-BENCHMARKS = ("list", "resolved", "jwt", "queries", "seed")
+BENCHMARKS = ("list", "resolved", "jwt", "queries", "seed", "move")
 HTTP_BENCHMARKS = {"list": bench_list, "resolved": bench_resolved}  # through gunicorn, in this order
-IN_PROCESS_BENCHMARKS = {"jwt": bench_jwt, "queries": bench_queries, "seed": bench_seed}  # then these
+IN_PROCESS_BENCHMARKS = {
+    "jwt": bench_jwt,
+    "queries": bench_queries,
+    "seed": bench_seed,
+    "move": bench_move,
+}  # then these
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -67,3 +67,27 @@ def bench_seed(bench: Bench, results: Results) -> None:
         f"{figures['tracemalloc_peak_mb']:.1f} MB",
         figures["tracemalloc_peak_mb"] < peak,
     )
+
+
+MOVE_MODELS = 10_000
+
+
+def bench_move(bench: Bench, results: Results) -> None:
+    """benchmarks/bench_move.py (migrate_user_models on 10,000 user models) on the bench database."""
+    env = {**os.environ, **bench.env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    command = [sys.executable, str(ROOT / "benchmarks" / "bench_move.py"), "--models", str(MOVE_MODELS)]
+    log(f"running {' '.join(command[1:])} on {bench.db_name}")
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    for line in completed.stderr.splitlines():
+        log(f"   bench_move: {line}")
+    try:
+        figures = json.loads(completed.stdout)
+    except json.JSONDecodeError as exc:
+        raise RuntimeError(f"bench_move.py exited {completed.returncode} without its figures") from exc
+    results.info(f"move: dry run, {MOVE_MODELS:,} user models", f"{figures['dry_run_s']:.2f} s")
+    results.add(
+        f"move: migrate_user_models, {MOVE_MODELS:,} user models",
+        f"< {TARGETS['move_s']:g} s",
+        f"{figures['move_s']:.2f} s",
+        figures["move_s"] < TARGETS["move_s"] and figures["moved"] == MOVE_MODELS,
+    )
