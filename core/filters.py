@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import QuerySet
 from django_filters.filters import BaseCSVFilter
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 
 
 class StrictBooleanField(forms.Field):
@@ -91,8 +92,8 @@ class StrictFilterSet(django_filters.FilterSet):
 
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend: an unfiltered list skips the FilterSet; a list parameter (`ordering`)
-    may come as one comma-separated value or repeated (`?ordering=a&ordering=b`), as generated
-    clients send a form-style array either way."""
+    may come repeated (`?ordering=a&ordering=b`, what the OpenAPI document says: `FilterBackendSchema`)
+    or as one comma-separated value (`?ordering=a,b`)."""
 
     @staticmethod
     def list_parameters(filterset_class) -> list[str]:
@@ -115,3 +116,24 @@ class FilterBackend(DjangoFilterBackend):
         if not any(name in request.query_params for name in filterset_class.base_filters):
             return filterset_class.order_unfiltered(queryset)
         return super().filter_queryset(request, queryset, view)
+
+
+class FilterBackendSchema(DjangoFilterExtension):
+    """The document's list parameters are form arrays with explode (`?ordering=a&ordering=b`).
+
+    drf-spectacular declares a django-filter CSV filter (`ordering`) `explode: false`, one
+    comma-separated value. The server takes both forms, but the document can name one, and
+    generated clients must send it: openapi-python-client ignores `explode: false` and always
+    repeats the key; hey-api follows the document. The repeated key, OpenAPI's default for a
+    form array, is the form every client can send (tests/clients/).
+    """
+
+    target_class = FilterBackend
+    priority = 1  # before drf-spectacular's own extension for every DjangoFilterBackend
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        if isinstance(filter_field, BaseCSVFilter):
+            for parameter in parameters:
+                parameter["explode"] = True
+        return parameters
