@@ -199,6 +199,11 @@ THROTTLE_RATES = {
 # generations in PostgreSQL (models_registry/resolved_cache.py); off unless the cache is shared by
 # every worker, where it pays.
 RESOLVED_CACHE_SECONDS = env.int("RESOLVED_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# Which system models an organization without an explicit mode may use: "all" (every enabled
+# one) or "plan" (only its plan and additions; none until staff assign them).
+DEFAULT_ENTITLEMENT = env.str("DEFAULT_ENTITLEMENT", default="all")
+if DEFAULT_ENTITLEMENT not in ("all", "plan"):
+    raise ImproperlyConfigured(f"DEFAULT_ENTITLEMENT must be 'all' or 'plan', not {DEFAULT_ENTITLEMENT!r}.")
 # How long an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 

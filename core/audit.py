@@ -29,6 +29,19 @@ class Tracked:
 
 # The audited models; each app registers its own.
 TRACKED: dict[type[models.Model], Tracked] = {}
+# Kinds of events recorded without a version history (`record_event`), registered by their app.
+OTHER_OBJECT_TYPES: list[str] = []
+
+
+def register_object_type(object_type: str) -> None:
+    """An `objectType` recorded with `record_event()` (call from `ready()`)."""
+    if object_type not in OTHER_OBJECT_TYPES:
+        OTHER_OBJECT_TYPES.append(object_type)
+
+
+def object_types() -> list[str]:
+    """Every `objectType` an event can have, for the audit list's filter."""
+    return [tracked.object_type for tracked in TRACKED.values()] + OTHER_OBJECT_TYPES
 
 
 def track(model: type[models.Model], *, object_type: str, serializer: type[serializers.Serializer]) -> None:
@@ -120,4 +133,31 @@ def record_bulk_update(
             for instance in instances
         ],
         batch_size=batch_size,
+    )
+
+
+def record_event(
+    *,
+    organization_id: str | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    object_repr: str,
+    changed_fields: list[str],
+    occurred_at: Any = None,
+) -> AuditEvent:
+    """One audit event for a change that has no version history of its own (entitlements)."""
+    from django.utils import timezone
+
+    return AuditEvent.objects.create(
+        occurred_at=occurred_at or timezone.now(),
+        organization_id=organization_id,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:255],
+        changed_fields=sorted(changed_fields),
+        request_id="" if request_id_var.get() == "-" else request_id_var.get(),
     )

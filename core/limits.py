@@ -2,6 +2,7 @@
 
 # Stytch organization ids look like "organization-live-<uuid>".
 ORGANIZATION_ID_MAX_LENGTH = 128
+ORGANIZATION_SLUG_MAX_LENGTH = 128
 
 # "member:<id>", "m2m:<client id>", "staff:<username>" or "system:<job>".
 ACTOR_MAX_LENGTH = 255

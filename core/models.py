@@ -1,4 +1,5 @@
-"""The records every app leaves: the audit trail and the `Idempotency-Key` store."""
+"""The records every app leaves: the audit trail, the `Idempotency-Key` store, and the
+organizations that have called the API."""
 
 from django.db import models
 
@@ -96,3 +97,26 @@ class CacheGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}: {self.value}"
+
+
+class Organization(models.Model):
+    """A Stytch organization that has called the API: recorded on its first authenticated
+    request (core.organizations), with the slug its tokens carry. Staff see them in the admin
+    and hang entitlements on them (models_registry)."""
+
+    id = models.CharField(
+        primary_key=True, max_length=limits.ORGANIZATION_ID_MAX_LENGTH, help_text="The Stytch organization id."
+    )
+    slug = models.CharField(
+        max_length=limits.ORGANIZATION_SLUG_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text="The organization's slug, as its latest token carried it.",
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True, help_text="Its first authenticated request.")
+
+    class Meta:
+        ordering = ["slug", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.id})" if self.slug else self.id

@@ -7,6 +7,7 @@ User models belong to organizations and are read-mostly here, for support staff.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -25,8 +26,10 @@ from core.admin import (
     preformatted,
     staff_actor,
 )
+from core.models import Organization
+from models_registry import admin_entitlements, entitlement_services, services  # noqa: F401 (registers)
 from models_registry import lifecycle as lifecycle_module
-from models_registry import services
+from models_registry.entitlements import Plan
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel, SystemModel, UserModel
 from prompts import admin as prompts_admin
@@ -52,6 +55,19 @@ EFFECTIVE_FIELDS = (
 
 
 class SystemModelForm(ErrorsOnHiddenFieldsForm):
+    add_to_plans = forms.ModelMultipleChoiceField(
+        queryset=Plan.objects.all(),
+        required=False,
+        help_text="Add this model to these plans (it is removed from a plan on the plan's page).",
+        widget=FilteredSelectMultiple("plans", is_stacked=False),
+    )
+    add_to_organizations = forms.ModelMultipleChoiceField(
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text="Add this model to these organizations' additions, on top of their plans.",
+        widget=FilteredSelectMultiple("organizations", is_stacked=False),
+    )
+
     class Meta:
         model = SystemModel
         fields = (
@@ -158,7 +174,7 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
     )
     search_fields = ("name", "provider_model_id")
     ordering = ("name",)
-    readonly_fields = ("user_models", "created_at", "updated_at")
+    readonly_fields = ("user_models", "in_plans", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "description", "is_enabled")}),
         ("Provider", {"fields": ("provider", "provider_model_id")}),
@@ -175,6 +191,7 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
             },
         ),
         ("System prompt", {"fields": ("system_prompt_composition", "system_prompt_override")}),
+        ("Entitlements", {"fields": ("in_plans", "add_to_plans", "add_to_organizations")}),
         ("Usage", {"fields": ("user_models", "created_at", "updated_at")}),
     )
     actions = (*EnableDisableActionsMixin.actions, "move_user_models_to_successor")
@@ -184,7 +201,24 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
 
     def save_model(self, request, obj, form, change):
         changed = set(form.changed_data) if form is not None else {"is_enabled"}
-        services.system_model_save(instance=obj, actor=staff_actor(request), changed=changed)
+        with transaction.atomic():
+            services.system_model_save(instance=obj, actor=staff_actor(request), changed=changed)
+            data = form.cleaned_data if form is not None else {}
+            actor = staff_actor(request)
+            if data.get("add_to_plans"):
+                entitlement_services.plans_add_system_model(plans=data["add_to_plans"], system_model=obj, actor=actor)
+            if data.get("add_to_organizations"):
+                entitlement_services.organizations_add_system_model(
+                    organization_ids=[o.pk for o in data["add_to_organizations"]], system_model=obj, actor=actor
+                )
+
+    @admin.display(description="in plans")
+    def in_plans(self, obj):
+        if obj is None or obj._state.adding:
+            return EMPTY
+        names = [plan.name for plan in obj.plans.order_by("name")]
+        added = obj.extra_entitlements.count()
+        return f"{', '.join(names) or 'no plan'}; added to {added} organization(s) on top of their plans."
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "system_prompt_composition":

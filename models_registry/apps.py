@@ -13,4 +13,6 @@ class ModelsRegistryConfig(AppConfig):
         from models_registry.models import AIModel
 
         audit.track(AIModel, object_type="model", serializer=AIModelSerializer)
+        audit.register_object_type("entitlement")  # models_registry.entitlement_services
+        audit.register_object_type("plan")
         resolved_cache.connect_signals()

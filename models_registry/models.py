@@ -453,3 +453,7 @@ class UserModel(AIModel):
     class Meta:
         proxy = True
         verbose_name = "user model"
+
+
+# Plans and entitlements live in their own module; imported here so Django registers them.
+from models_registry.entitlements import Entitlement, EntitlementMode, Plan  # noqa: E402, F401

@@ -2,26 +2,35 @@
 
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
+from models_registry.entitlements import entitled_q
 from models_registry.lifecycle import status_of
 from models_registry.models import AIModel
 from prompts.models import PromptCompositionParticle
 
 
 def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
-    """Enabled system models plus the organization's own user models (enabled or not)."""
+    """The enabled system models the organization is entitled to, plus its own user models
+    (enabled or not, whatever their base)."""
     return AIModel.objects.filter(
-        Q(is_system=True, is_enabled=True) | Q(is_system=False, organization_id=organization_id)
+        (Q(is_system=True, is_enabled=True) & entitled_q(organization_id))
+        | Q(is_system=False, organization_id=organization_id)
     ).select_related("parent")
 
 
-def with_system_prompt(queryset: QuerySet[AIModel]) -> QuerySet[AIModel]:
-    """Everything the resolved view needs, in a constant number of queries."""
-    return queryset.select_related("system_prompt_composition", "successor", "parent__successor").prefetch_related(
-        Prefetch(
-            "system_prompt_composition__items",
-            queryset=PromptCompositionParticle.objects.select_related("particle").order_by("position"),
+def with_system_prompt(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:
+    """Everything the resolved view needs, in a constant number of queries: including whether
+    the organization is still entitled to a user model's base (`base_entitled`)."""
+    entitled = ExpressionWrapper(entitled_q(organization_id, model_ref="parent_id"), output_field=BooleanField())
+    return (
+        queryset.annotate(base_entitled=entitled)
+        .select_related("system_prompt_composition", "successor", "parent__successor")
+        .prefetch_related(
+            Prefetch(
+                "system_prompt_composition__items",
+                queryset=PromptCompositionParticle.objects.select_related("particle").order_by("position"),
+            )
         )
     )
 

@@ -20,6 +20,7 @@ from core.db import ensure_used_only_within, lock_for_reference, validate_unique
 from core.exceptions import Conflict
 from core.history import copy_to_history, delete_with_actor, save_with_actor
 from models_registry import lifecycle, resolved_cache
+from models_registry.entitlements import Entitlement, entitled_q
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import COMPOSITION_NOT_VISIBLE, AIModel, child_limit_errors
 from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
@@ -37,9 +38,11 @@ def _lock_composition(instance: AIModel) -> None:
         raise ValidationError({"system_prompt_composition": [COMPOSITION_NOT_VISIBLE.format(pk=composition_id)]})
 
 
-def _save(instance: AIModel, *, actor: str, **save_kwargs: Any) -> AIModel:
+def _save(instance: AIModel, *, actor: str, check_quota: bool = False, **save_kwargs: Any) -> AIModel:
     try:
         with transaction.atomic():
+            if check_quota:
+                ensure_within_quota(instance.organization_id)
             _lock_composition(instance)
             save_with_actor(instance, actor=actor, **save_kwargs)
     except IntegrityError:
@@ -61,10 +64,32 @@ def ensure_open_for_new_models(parent: AIModel) -> None:
         raise ValidationError({"parent": [reason]})
 
 
+def ensure_entitled(parent: AIModel, organization_id: str) -> None:
+    """The organization may build on this system model (its entitlement: models_registry.entitlements).
+    Told in the words of a missing model, as for another organization's object."""
+    if not AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists():
+        raise ValidationError({"parent": [f"No system model with id {parent.pk}."]})
+
+
+def ensure_within_quota(organization_id: str) -> None:
+    """An organization with a quota of user models may not go past it: `Conflict`. The
+    entitlement row is locked so that concurrent creates count one after the other."""
+    entitlement = Entitlement.objects.select_for_update().filter(organization_id=organization_id).first()
+    if entitlement is None or entitlement.max_user_models is None:
+        return
+    count = AIModel.objects.filter(is_system=False, organization_id=organization_id).count()
+    if count >= entitlement.max_user_models:
+        raise Conflict(
+            f"Your organization has reached its quota of {entitlement.max_user_models} user models; "
+            "delete one or ask us to raise the quota."
+        )
+
+
 def user_model_create(*, organization_id: str, actor: str, data: dict[str, Any]) -> AIModel:
     instance = AIModel(organization_id=organization_id, is_system=False, **data)
     ensure_open_for_new_models(instance.parent)
-    return _save(instance, actor=actor)
+    ensure_entitled(instance.parent, organization_id)
+    return _save(instance, actor=actor, check_quota=True)
 
 
 def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) -> AIModel:
@@ -72,6 +97,7 @@ def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) ->
     new_parent = data.get("parent")
     if new_parent is not None and new_parent.pk != instance.parent_id:
         ensure_open_for_new_models(new_parent)
+        ensure_entitled(new_parent, instance.organization_id)
     for field, value in data.items():
         setattr(instance, field, value)
     return _save(instance, actor=actor)

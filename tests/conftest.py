@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from core import devkeys, jwks
+from core import devkeys, jwks, organizations
 
 # Shared helper modules (not test modules): pytest rewrites their asserts as it does a test's.
 pytest.register_assert_rewrite("tests.assertions", "tests.api_cases", "tests.models_registry.helpers")
@@ -65,8 +65,10 @@ def stytch_jwks(settings: Any, jwks_file: Path) -> Iterator[Path]:
     # tests (tests/models_registry/test_resolved_cache.py) turn it on with real transactions.
     settings.RESOLVED_CACHE_SECONDS = 0
     jwks.reset()
+    organizations.forget()  # the rows it recorded roll back with each test
     yield jwks_file
     jwks.reset()
+    organizations.forget()
 
 
 def _apply_overrides(target: dict[str, Any], overrides: dict[str, Any] | None) -> None:

@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from core import audit
 from core.api.viewsets import TenantScopedViewSet
 from core.authentication import Principal
 from core.filters import StrictFilterSet, UTCIsoDateTimeFilter
@@ -19,7 +20,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
     organizationId = serializers.CharField(source="organization_id", help_text="The organization of the object.")
     actor = serializers.CharField(help_text='Who made the change: "member:<id>", "m2m:<client id>" or "staff:<name>".')
     action = serializers.ChoiceField(choices=AuditEvent.Action.choices, help_text="created, updated or deleted.")
-    objectType = serializers.CharField(source="object_type", help_text="model, prompt-particle or prompt-composition.")
+    objectType = serializers.CharField(
+        source="object_type", help_text="model, prompt-particle, prompt-composition or entitlement."
+    )
     objectId = serializers.UUIDField(source="object_id", help_text="The changed object's id.")
     objectRepr = serializers.CharField(source="object_repr", help_text="The object's name at the time.")
     changedFields = serializers.ListField(
@@ -48,11 +51,7 @@ class AuditEventFilter(StrictFilterSet):
     objectId = django_filters.UUIDFilter(field_name="object_id", help_text="Only events of this object.")
     objectType = django_filters.ChoiceFilter(
         field_name="object_type",
-        choices=[
-            ("model", "model"),
-            ("prompt-particle", "prompt-particle"),
-            ("prompt-composition", "prompt-composition"),
-        ],
+        choices=[(object_type, object_type) for object_type in audit.object_types()],  # the apps are ready here
         help_text="Only events of this kind of object.",
     )
     actor = django_filters.CharFilter(field_name="actor", help_text='Only events by this actor, e.g. "member:<id>".')

@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from core import idempotency
+from core import idempotency, organizations
 from core.authentication import Principal
 from core.errors import PreconditionFailed
 from core.exceptions import Conflict
@@ -150,6 +150,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
+        if not getattr(self, "swagger_fake_view", False):
+            organizations.record(self.principal.organization_id, self.principal.organization_slug)
         self.check_query_parameters(request)
         self._idempotency = idempotency.begin(request, self.principal)
 

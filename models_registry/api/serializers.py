@@ -252,6 +252,8 @@ def usability(obj: AIModel) -> tuple[bool, str | None]:
         return False, "This model is disabled."
     if not obj.is_system and not obj.parent.is_enabled:
         return False, f"The parent system model '{obj.parent.name}' is disabled."
+    if not obj.is_system and not getattr(obj, "base_entitled", True):
+        return False, f"Your organization is no longer entitled to the base model '{obj.parent.name}'."
     if obj.lifecycle_status() == LifecycleStatus.RETIRED:
         base = obj if obj.is_system else obj.parent
         successor = base.successor if base.successor_id else None
@@ -287,7 +289,8 @@ class ResolvedAIModelSerializer(AIModelSerializer):
     )
     isUsable = serializers.BooleanField(
         read_only=True,
-        help_text="False when the model or its parent system model is disabled, or its base model is retired.",
+        help_text="False when the model or its parent system model is disabled, its base model is retired, "
+        "or your organization is no longer entitled to the base model.",
     )
     unusableReason = serializers.CharField(
         read_only=True, allow_null=True, help_text="Why the model cannot be used, when isUsable is false."

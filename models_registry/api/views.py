@@ -48,7 +48,8 @@ def _lifecycle_dates(body: dict) -> tuple[date | None, date | None]:
             "destroy": "Delete a user model",
         },
         descriptions={
-            "list": "Enabled system models plus your organization's user models (enabled or not).",
+            "list": "The enabled system models your organization is entitled to, plus its own user models "
+            "(enabled or not).",
             "create": "Create a user model on top of a system model. It inherits pricing and capabilities "
             "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
             "partial_update": "Send only the fields that change; the rules are checked on the merged state. "
@@ -81,7 +82,7 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.models_visible_to(organization_id)
         if self.action == "resolved":
-            return selectors.with_system_prompt(queryset)
+            return selectors.with_system_prompt(queryset, organization_id)
         return queryset
 
     def get_serializer_class(self):

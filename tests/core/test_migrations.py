@@ -44,7 +44,14 @@ MOVE = [
 ]
 MOVED_TABLES = ("models_registry_auditevent", "models_registry_idempotencyrecord")
 # Tables that migrations after the move create (core 0002: the resolved cache's generations).
-TABLES_ADDED_SINCE = {"core_cachegeneration"}
+TABLES_ADDED_SINCE = {
+    "core_cachegeneration",
+    "core_organization",
+    "models_registry_plan",
+    "models_registry_plan_system_models",
+    "models_registry_entitlement",
+    "models_registry_entitlement_extra_system_models",
+}
 # Columns that migrations after the move add (models_registry 0006: the lifecycle), empty on old rows.
 COLUMNS_ADDED_SINCE = {
     "models_registry_aimodel": ("deprecated_at", "retires_at", "successor_id"),

@@ -19,8 +19,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 LIST_QUERIES = 1  # the page with its total (COUNT(*) OVER ()), the parents' columns joined in
 RETRIEVE_QUERIES = 1  # the model with its parent
 RESOLVED_QUERIES = 2  # the model with its parent and composition; the composition's particles in order
-# The parent, the name's uniqueness, then in a savepoint: the model, its history row, its audit event.
-CREATE_QUERIES = 8  # 7, and the UPDATE that bumps the organization's cache generation (issue 15)
+# The parent, the organization's entitlement to it (issue 16), the name's uniqueness, then in a
+# savepoint: the quota's entitlement row (locked), the model, its history row, its audit event,
+# and the UPDATE that bumps the organization's cache generation (issue 15).
+CREATE_QUERIES = 10
 
 
 def test_list_query_count_does_not_grow_with_rows(
@@ -46,6 +48,7 @@ def test_list_query_count_is_pinned(
     admin_client: APIClient, parent: AIModel, django_assert_num_queries: Callable
 ) -> None:
     UserModelFactory.create_batch(3, parent=parent)
+    admin_client.get(MODELS_URL)  # the organization's first request records it (core.organizations)
 
     with django_assert_num_queries(LIST_QUERIES):
         admin_client.get(MODELS_URL)

@@ -203,3 +203,24 @@ def test_a_body_is_cached_no_longer_than_until_its_status_changes(admin_client) 
     assert timeouts[0] == pytest.approx(60)
     assert (before["lifecycleStatus"], before["isUsable"]) == ("deprecated", True)
     assert (after["lifecycleStatus"], after["isUsable"]) == ("retired", False)
+
+
+# --- Entitlements (issue 16): a change reaches cached bodies at once ------------------------------
+
+
+def test_revoking_or_changing_the_plan_invalidates(admin_client, model: AIModel) -> None:
+    from models_registry import entitlement_services
+    from models_registry.entitlements import Plan
+
+    assert resolved(admin_client, model)["isUsable"] is True  # now cached
+    plan = entitlement_services.plan_save(plan=Plan(name="Cached"), actor="staff:test", system_models=[model.parent])
+    entitlement_services.entitlement_save(organization_id="org-a", actor="staff:test", mode="plan", plan=plan)
+    assert resolved(admin_client, model)["isUsable"] is True
+
+    entitlement_services.plan_save(plan=plan, actor="staff:test", system_models=[])  # the plan, not the organization
+    assert resolved(admin_client, model)["isUsable"] is False
+
+    entitlement_services.organizations_add_system_model(
+        organization_ids=["org-a"], system_model=model.parent, actor="staff:test"
+    )
+    assert resolved(admin_client, model)["isUsable"] is True
