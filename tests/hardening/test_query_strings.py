@@ -57,3 +57,11 @@ def test_a_repeated_parameter_that_is_not_a_list_is_a_400(admin_client: APIClien
     body = assert_error_shape(admin_client.get(f"{MODELS_URL}?{query}"), 400)
 
     assert body["errors"] == {name: ["Given more than once; send it once."]}
+
+
+@pytest.mark.parametrize("method", ["trace", "put"])
+def test_a_method_the_endpoint_lacks_is_a_405_before_its_query_string_is_judged(admin_client, method: str) -> None:
+    """schemathesis' unsupported_method check: TRACE /v1/prompt-compositions?limit=1 was a 400."""
+    response = admin_client.generic(method.upper(), "/v1/prompt-compositions?limit=1&unknown=2")
+
+    assert_error_shape(response, 405)
