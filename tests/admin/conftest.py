@@ -1,4 +1,5 @@
-"""Fixtures for the admin tests: a logged-in staff client and rows made with tests/factories.py.
+"""Fixtures for the admin tests: a logged-in staff client, rows made with tests/factories.py,
+and a Chromium page on the live server for the browser tests (tests/admin/browser.py).
 
 The shared tests/conftest.py defines `admin_client` for the API, hence `staff_client` here.
 """
@@ -59,3 +60,31 @@ def make_composition(db):
         return CompositionFactory(particles=list(particles), **{"organization_id": None, "is_system": True, **fields})
 
     return make
+
+
+# --- The browser tests' Chromium (only the modules that import tests/admin/browser.py use them) ---
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.admin.browser import CHROMIUM, CHROMIUM_ARGS, sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings):
+    from tests.admin.browser import SCREENSHOTS, VIEWPORT
+
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -145,9 +145,10 @@ def test_system_model_changelist_shows_columns_and_user_model_count(staff_client
     response = staff_client.get(SYSTEM_CHANGELIST_URL)
 
     content = response.content.decode()
-    for header in ("Provider model id", "Context window", "Max tokens", "Tools", "Vision", "Credit multiplier"):
+    for header in ("Provider model id", "Context window", "Max tokens", "Capabilities", "Credit multiplier"):
         assert header in content
     assert "large-omni" in content
+    assert '<td class="field-capabilities">streaming, tools</td>' in content  # the four flags in one column
     row = response.context["cl"].result_list[0]
     assert row.user_model_count == 3
     assert f"?parent__id__exact={parent.pk}" in content

@@ -1,65 +1,15 @@
 """The staff's curation flows in a real browser: Debian's Chromium driven by Playwright.
 
 Each step leaves a screenshot in test-output/screenshots/. Skipped where /usr/bin/chromium
-or Playwright is missing.
+or Playwright is missing (tests/admin/browser.py).
 """
 
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
+from tests.admin.browser import BROWSER_TEST_MARKS, expect, log_in, screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-expect = sync_api.expect
-
-# Playwright's sync API runs an event loop in this thread; the live server's ORM calls are safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, settings):
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def screenshot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, user, first_screenshot: str) -> None:
-    page.goto("/admin/login/")
-    expect(page).to_have_title(re.compile("Model Registry"))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    screenshot(page, first_screenshot)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_have_text("Model Registry")
-    expect(page.locator("#content h1")).to_have_text("Curation")
+pytestmark = BROWSER_TEST_MARKS
 
 
 def test_staff_curates_a_system_model(page, staff_user):
