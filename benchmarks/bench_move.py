@@ -73,6 +73,7 @@ def main() -> int:
             name=name,
             provider=PROVIDER,
             provider_model_id=name.lower().replace(" ", "-"),
+            slug=name.lower().replace(" ", "-"),
             context_window=128_000,
             max_tokens=16_384,
             supports_tools=True,
@@ -108,6 +109,7 @@ def main() -> int:
                     parent=old,
                     organization_id=f"organization-bench-move-{n % ORGANIZATIONS:03d}",
                     name=f"Bench moved {n:06d}",
+                    slug=f"bench-moved-{n:06d}",
                     context_window=32_000,
                 )
                 for n in range(args.models)

@@ -36,6 +36,7 @@ def seed_http_data(bench: Bench) -> None:
                 description=f"Base model {n} of the benchmark, with a description of realistic length.",
                 provider=providers[n % len(providers)],
                 provider_model_id=f"bench-base-{n:02d}",
+                slug=f"bench-base-{n:02d}",
                 context_window=context,
                 max_tokens=min(context // 4, 200_000),
                 supports_streaming=True,
@@ -75,6 +76,7 @@ def seed_http_data(bench: Bench) -> None:
             "organization_id": organization_id,
             "parent": parent,
             "name": f"User model {n:03d}",
+            "slug": f"user-model-{n:03d}",
             "description": "" if n % 2 else f"Our tuned variant {n}.",
             "context_window": parent.context_window,
             "max_tokens": None if n % 3 else parent.max_tokens // 2,
@@ -86,7 +88,12 @@ def seed_http_data(bench: Bench) -> None:
 
     users = [user_model(ORGANIZATION_ID, n) for n in range(39)]
     resolved = user_model(
-        ORGANIZATION_ID, 39, name="User model with composition", is_enabled=True, system_prompt_composition=composition
+        ORGANIZATION_ID,
+        39,
+        name="User model with composition",
+        slug="user-model-with-composition",
+        is_enabled=True,
+        system_prompt_composition=composition,
     )
     users.append(resolved)
     users += [user_model(org, n) for org in OTHER_ORGANIZATIONS for n in range(50)]
@@ -121,6 +128,7 @@ def seed_query_data() -> dict[int, dict[str, str]]:
                 organization_id=organization_id,
                 parent=parents[n % len(parents)],
                 name=f"Counted model {n:03d}",
+                slug=f"counted-model-{n:03d}",
                 context_window=parents[n % len(parents)].context_window,
                 system_prompt_composition=composition,
             )

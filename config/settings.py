@@ -224,6 +224,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ParticleKindEnum": "prompts.models.ParticleKind",
         "ChangeTypeEnum": [("created", "Created"), ("updated", "Updated"), ("deleted", "Deleted")],
+        # The OpenAI-compatible catalog's `object` discriminators.
+        "OpenAIModelObjectEnum": [("model", "model")],
+        "OpenAIListObjectEnum": [("list", "list")],
     },
 }
 

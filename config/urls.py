@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import errors, health
+from models_registry.api.openai import openai_not_found
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
@@ -16,6 +17,9 @@ urlpatterns = [
     path("v1/", include("models_registry.api.urls")),
     path("v1/", include("prompts.api.urls")),
     path("v1/", include("core.api.urls")),
+    # The OpenAI-compatible catalog (models_registry/api/openai.py), for runtimes that speak OpenAI.
+    path("openai/v1/", include("models_registry.api.openai_urls")),
+    re_path(r"^openai/", openai_not_found),
     # Anything else under /v1/ is a JSON 404, in DEBUG too.
     re_path(r"^v1/", errors.api_not_found),
 ]

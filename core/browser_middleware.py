@@ -16,7 +16,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 
-from core.errors import JSON_API_PREFIX
+from core.errors import JSON_API_PREFIXES
 
 
 class BrowserOnly:
@@ -26,7 +26,7 @@ class BrowserOnly:
     async_capable = False  # the project serves WSGI; under ASGI Django adapts the chain for these
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(JSON_API_PREFIX):
+        if request.path_info.startswith(JSON_API_PREFIXES):
             return self.get_response(request)
         return super().__call__(request)
 

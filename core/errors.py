@@ -27,7 +27,9 @@ from core.exceptions import Conflict, reference_of
 logger = logging.getLogger("model_registry.errors")
 
 JSON_API_PREFIX = "/v1/"  # the JSON API; "/api/" holds its schema and docs
-API_PATH_PREFIXES = (JSON_API_PREFIX, "/api/")
+OPENAI_API_PREFIX = "/openai/"  # the OpenAI-compatible catalog (models_registry/api/openai.py)
+JSON_API_PREFIXES = (JSON_API_PREFIX, OPENAI_API_PREFIX)
+API_PATH_PREFIXES = (*JSON_API_PREFIXES, "/api/")
 
 
 class _Conflict409(exceptions.APIException):

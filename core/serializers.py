@@ -105,12 +105,18 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
                 setattr(instance, name, value)
         # Relations in attrs were already looked up by their serializer fields.
         resolved_relations = {name for name in attrs if model._meta.get_field(name).is_relation}
+        later = self.fields_checked_later(attrs)
         try:
-            instance.full_clean(exclude=resolved_relations, validate_unique=False, validate_constraints=False)
-            validate_unique_constraints(instance)
+            instance.full_clean(exclude=resolved_relations | later, validate_unique=False, validate_constraints=False)
+            validate_unique_constraints(instance, exclude=later)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._to_api_errors(exc)) from exc
         return attrs
+
+    def fields_checked_later(self, attrs: dict[str, Any]) -> set[str]:
+        """Model fields the write's service fills and checks itself (e.g. a slug made from the
+        name when not given), so they are not validated here."""
+        return set()
 
     def _to_api_errors(self, exc: DjangoValidationError) -> dict[str, list[str]]:
         return as_api_errors(exc, wire_names(self))

@@ -72,6 +72,7 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
         model = SystemModel
         fields = (
             "name",
+            "slug",
             "description",
             "is_enabled",
             "provider",
@@ -97,6 +98,9 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
         for field in REQUIRED_FOR_SYSTEM:
             if field in self.fields:
                 self.fields[field].required = True
+        if "slug" in self.fields:
+            self.fields["slug"].required = False  # empty: made from the provider model id
+            self.fields["slug"].help_text += " Leave empty to use the provider model id."
 
     def _get_validation_exclusions(self):
         # Validate the fixed fields too, so the constraints that name them (the system row's
@@ -173,7 +177,7 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
     ordering = ("name",)
     readonly_fields = ("user_models", "in_plans", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "description", "is_enabled")}),
+        (None, {"fields": ("name", "slug", "description", "is_enabled")}),
         ("Provider", {"fields": ("provider", "provider_model_id")}),
         ("Limits", {"fields": ("context_window", "max_tokens")}),
         ("Capabilities", {"fields": ("supports_streaming", *CAPABILITY_FLAGS)}),

@@ -145,6 +145,8 @@ class SystemModelCatalogSerializer(serializers.Serializer):
     """One catalog entry, keyed on (provider, providerModelId); in the order errors list them."""
 
     name = CatalogString()
+    # Default: the provider model id, made a slug, for a new row; an existing row keeps its own.
+    slug = CatalogString(required=False, default=None)
     description = CatalogString(required=False, default="")
     provider = CatalogString()
     providerModelId = CatalogString(source="provider_model_id")

@@ -35,3 +35,7 @@ PROVIDER_MODEL_ID_MAX_LENGTH = 200
 # Entitlements (models_registry.entitlements)
 PLAN_NAME_MAX_LENGTH = 100
 MAX_USER_MODELS_QUOTA = 1_000_000
+
+# Slugs (models_registry.slugs)
+SLUG_MIN_LENGTH = 1
+SLUG_MAX_LENGTH = 100

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from core.db import TimeStampedModel, length_at_most, length_between, validate_not_blank
 from core.history import ActorHistoricalRecords
 from models_registry import lifecycle, limits
+from models_registry.slugs import first_free, slug_from, validate_slug
 from prompts.rendering import render_composition
 
 # Values a user model takes from its parent system model.
@@ -67,6 +68,14 @@ class AIModel(TimeStampedModel):
         validators=[MinLengthValidator(limits.NAME_MIN_LENGTH), validate_not_blank],
         help_text="Human-readable name shown in dashboards and responses "
         f"({limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters).",
+    )
+    slug = models.CharField(
+        max_length=limits.SLUG_MAX_LENGTH,
+        validators=[validate_slug],
+        help_text="Stable readable id a runtime can use instead of the UUID: lowercase letters, digits, '.', '_', "
+        f"'-', at most {limits.SLUG_MAX_LENGTH} characters; unique among system models, and within an "
+        "organization among its user models. Made from the name (a system model: its provider model id) when "
+        "not given.",
     )
     description = models.TextField(
         blank=True,
@@ -275,6 +284,21 @@ class AIModel(TimeStampedModel):
                 violation_error_message="A system model with this name already exists.",
             ),
             models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(is_system=True),
+                name="models_registry_aimodel_unique_system_slug",
+                violation_error_message="A system model with this slug already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["slug", "organization_id"],
+                condition=Q(is_system=False),
+                name="models_registry_aimodel_unique_slug_per_organization",
+                violation_error_message="A model with this slug already exists in your organization.",
+            ),
+            length_between(
+                "slug", limits.SLUG_MIN_LENGTH, limits.SLUG_MAX_LENGTH, name="models_registry_aimodel_slug_length"
+            ),
+            models.UniqueConstraint(
                 "provider",
                 "provider_model_id",
                 condition=Q(is_system=True),
@@ -313,6 +337,29 @@ class AIModel(TimeStampedModel):
     @property
     def inherited_fields(self) -> list[str]:
         return inherited_field_names(is_system=self.is_system, max_tokens=self.max_tokens, description=self.description)
+
+    # --- The slug ---------------------------------------------------------------------------
+    def ensure_slug(self) -> str:
+        """Give the model a slug if it has none: from its name (a system model: its provider model
+        id), the first free one in its scope (models_registry.slugs)."""
+        if not self.slug:
+            base = slug_from(self.provider_model_id if self.is_system else self.name)
+            scope = AIModel.objects.filter(is_system=self.is_system)
+            if not self.is_system:
+                scope = scope.filter(organization_id=self.organization_id)
+            prefix = base[: limits.SLUG_MAX_LENGTH - 8]
+            taken = scope.filter(slug__startswith=prefix).exclude(pk=self.pk).values_list("slug", flat=True)
+            self.slug = first_free(base, taken)
+        return self.slug
+
+    def clean_fields(self, exclude=None) -> None:
+        if not self.slug and "slug" not in (exclude or ()) and (self.name or self.provider_model_id):
+            self.ensure_slug()
+        super().clean_fields(exclude=exclude)
+
+    def save(self, *args, **kwargs) -> None:
+        self.ensure_slug()
+        super().save(*args, **kwargs)
 
     # --- Rules across the fields of a row (shared by the admin, the API and the seed) -----
     def clean(self) -> None:

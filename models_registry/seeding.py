@@ -33,6 +33,7 @@ from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogErr
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
+from models_registry.slugs import slug_from
 
 DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent / "fixtures" / "system_models.json"
 
@@ -79,6 +80,7 @@ class _Entry:
     label: str  # "entry 3 (openai/gpt-4o)"
     instance: AIModel  # unsaved, validated
     successor_key: Key | None = None  # resolved to `instance.successor_id` by _resolve_successors
+    slug_given: bool = True  # False: the default slug, used for a new row only
 
     @property
     def key(self) -> Key:
@@ -146,6 +148,9 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
             bad_fields.add(spec.field)
 
     successor_key = values.pop("successor_id", None)
+    slug_given = values.get("slug") is not None
+    if not slug_given:
+        values["slug"] = slug_from(values.get("provider_model_id") or "")  # no query: see _check_unique_in_file
     instance = AIModel(is_system=True, parent=None, organization_id=None, **values)
     # full_clean() in its two steps, without validate_unique()/validate_constraints(): uniqueness
     # is checked below for the whole file at once, not with a query per row. Cross-field errors of
@@ -171,7 +176,7 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
         problems.extend((key, message) for message in messages)
 
     if not problems:
-        return _Entry(index=index, label=label, instance=instance, successor_key=successor_key)
+        return _Entry(index=index, label=label, instance=instance, successor_key=successor_key, slug_given=slug_given)
     # Unknown fields first, then in the catalog's field order, then errors about the whole entry.
     order = {key: position for position, key in enumerate(CATALOG_FIELDS)}
     problems.sort(key=lambda problem: len(order) if problem[0] is None else order.get(problem[0], -1))
@@ -183,6 +188,7 @@ def _validate_entry(index: int, raw: Any, errors: _Errors) -> _Entry | None:
 def _check_unique_in_file(entries: list[_Entry], errors: _Errors) -> None:
     by_key: dict[Key, _Entry] = {}
     by_name: dict[str, _Entry] = {}
+    by_slug: dict[str, _Entry] = {}
     for entry in entries:
         first = by_key.setdefault(entry.key, entry)
         if first is not entry:
@@ -192,6 +198,9 @@ def _check_unique_in_file(entries: list[_Entry], errors: _Errors) -> None:
                 f"duplicate of entry {first.index}: provider and providerModelId must be unique in the file.",
             )
             continue
+        first = by_slug.setdefault(entry.instance.slug, entry)
+        if first is not entry:
+            errors.add(entry.index, entry.label, f"{entry.instance.slug!r} is also the slug of {first.label}.", "slug")
         name = entry.instance.name
         first = by_name.setdefault(name.lower(), entry)
         if first is not entry:
@@ -210,7 +219,17 @@ def _check_names_against_database(entries: list[_Entry], existing: dict[Key, AIM
     """
     keys = {entry.key for entry in entries}
     taken = {row.name.lower(): row for key, row in existing.items() if key not in keys}
+    slugs = {row.slug: row for key, row in existing.items() if key not in keys}
     for entry in entries:
+        row = slugs.get(entry.instance.slug) if entry.slug_given or entry.key not in existing else None
+        if row is not None:
+            errors.add(
+                entry.index,
+                entry.label,
+                f"{entry.instance.slug!r} is already the slug of the system model "
+                f"{row.provider}/{row.provider_model_id}, which this file does not list.",
+                "slug",
+            )
         row = taken.get(entry.instance.name.lower())
         if row is not None:
             errors.add(
@@ -303,6 +322,8 @@ def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
             to_create.append(entry.instance)
             result.changes.append(f"create {key}")
             continue
+        if not entry.slug_given:
+            entry.instance.slug = row.slug  # an existing row keeps its slug unless the file gives one
         changed = [name for name in SEEDED_FIELDS if getattr(row, name) != getattr(entry.instance, name)]
         if not changed:
             result.unchanged += 1

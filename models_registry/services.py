@@ -38,7 +38,30 @@ def _lock_composition(instance: AIModel) -> None:
         raise ValidationError({"system_prompt_composition": [COMPOSITION_NOT_VISIBLE.format(pk=composition_id)]})
 
 
-def _save(instance: AIModel, *, actor: str, check_quota: bool = False, **save_kwargs: Any) -> AIModel:
+SLUG_ATTEMPTS = 20  # creates racing for slugs made from similar names: each loser takes the next
+
+
+class _SlugTaken(Exception):
+    """A racing create took the slug made from the name; make the next one and try again."""
+
+
+def _save(
+    instance: AIModel, *, actor: str, check_quota: bool = False, slug_made: bool = False, **save_kwargs: Any
+) -> AIModel:
+    """Save in a transaction; a unique constraint that a racing writer won is a ValidationError
+    naming the field. `slug_made`: the slug was made from the name here, not given, so if only it
+    was taken, another is made and the save tried again (a client is never told about a slug it
+    did not send)."""
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            return _save_once(instance, actor=actor, check_quota=check_quota, slug_made=slug_made, **save_kwargs)
+        except _SlugTaken:
+            instance.slug = ""
+            instance.ensure_slug()
+    raise Conflict("Too many models were created at once with this name's slug; retry.")
+
+
+def _save_once(instance: AIModel, *, actor: str, check_quota: bool, slug_made: bool, **save_kwargs: Any) -> AIModel:
     try:
         with transaction.atomic():
             if check_quota:
@@ -47,7 +70,9 @@ def _save(instance: AIModel, *, actor: str, check_quota: bool = False, **save_kw
             save_with_actor(instance, actor=actor, **save_kwargs)
     except IntegrityError:
         # Two writers can both pass validation; the unique constraint decides, and says why.
-        validate_unique_constraints(instance)
+        validate_unique_constraints(instance, exclude={"slug"} if slug_made else None)
+        if slug_made:
+            raise _SlugTaken() from None
         raise
     return instance
 
@@ -89,7 +114,8 @@ def user_model_create(*, organization_id: str, actor: str, data: dict[str, Any])
     instance = AIModel(organization_id=organization_id, is_system=False, **data)
     ensure_open_for_new_models(instance.parent)
     ensure_entitled(instance.parent, organization_id)
-    return _save(instance, actor=actor, check_quota=True)
+    slug_made = not instance.slug
+    return _save(instance, actor=actor, check_quota=True, slug_made=slug_made)
 
 
 def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) -> AIModel:

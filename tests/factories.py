@@ -21,6 +21,7 @@ class SystemModelFactory(factory.django.DjangoModelFactory):
     description = "A base model for tests"
     provider = "provider-a"
     provider_model_id = factory.Sequence(lambda n: f"base-model-{n}")
+    slug = factory.LazyAttribute(lambda o: o.provider_model_id.lower())
     context_window = 128_000
     max_tokens = 16_384
     supports_streaming = True
@@ -39,6 +40,7 @@ class UserModelFactory(factory.django.DjangoModelFactory):
     organization_id = "org-a"
     parent = factory.SubFactory(SystemModelFactory)
     name = factory.Sequence(lambda n: f"User Model {n}")
+    slug = factory.Sequence(lambda n: f"user-model-{n}")
     description = ""
     context_window = factory.LazyAttribute(lambda o: o.parent.context_window)
     max_tokens = None

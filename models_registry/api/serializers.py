@@ -29,6 +29,10 @@ from prompts.models import PromptComposition
 HELP = {
     "id": "Unique identifier for the model",
     "name": "Human-readable display name",
+    "slug": (
+        "Stable readable id, usable instead of the UUID in /v1/models/{id} and /resolved: lowercase letters, "
+        "digits, '.', '_', '-'; unique among system models and within your organization"
+    ),
     "description": "Model description",
     "provider": "AI provider name (NULL for user models, inherited from parent)",
     "providerModelId": "Provider-specific model identifier (NULL for user models, inherited from parent)",
@@ -90,6 +94,11 @@ REQUEST_HELP = {
         'text directly. "" means none.'
     ),
     "description": "Model description. Empty: the parent's description is shown.",
+    "slug": (
+        "Stable readable id for runtimes (e.g. 'acme-support'): lowercase letters, digits, '.', '_', '-', at most "
+        "100 characters, unique in your organization. Made from the name when not given; after a change the old "
+        "slug no longer resolves."
+    ),
 }
 
 
@@ -113,6 +122,7 @@ class AIModelSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(read_only=True, help_text=HELP["id"])
     name = serializers.CharField(read_only=True, help_text=HELP["name"])
+    slug = serializers.CharField(read_only=True, max_length=limits.SLUG_MAX_LENGTH, help_text=HELP["slug"])
     description = serializers.CharField(read_only=True, help_text=HELP["description"])
     provider = serializers.CharField(read_only=True, allow_null=True, help_text=HELP["provider"])
     providerModelId = serializers.CharField(
@@ -368,6 +378,7 @@ class CompositionField(serializers.PrimaryKeyRelatedField):
 USER_MODEL_WRITABLE_FIELDS = [
     "parentId",
     "name",
+    "slug",
     "description",
     "contextWindow",
     "maxTokens",
@@ -399,6 +410,7 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
         fields = USER_MODEL_WRITABLE_FIELDS
         extra_kwargs = {
             "description": {"help_text": REQUEST_HELP["description"]},
+            "slug": {"required": False, "help_text": REQUEST_HELP["slug"]},
             "contextWindow": {
                 "source": "context_window",
                 "required": False,
@@ -422,6 +434,10 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
 
     def extra_instance_attrs(self) -> dict[str, Any]:
         return {"organization_id": self.context["organization_id"], "is_system": False}
+
+    def fields_checked_later(self, attrs: dict[str, Any]) -> set[str]:
+        # A create without a slug: the service makes one from the name, free at that moment.
+        return {"slug"} if self.instance is None and not attrs.get("slug") else set()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:

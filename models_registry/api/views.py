@@ -1,14 +1,16 @@
+import re
 from datetime import date
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from core.api.versions import VersionedViewSetMixin, version_actions_schema
-from core.api.viewsets import ResourceViewSet
+from core.api.viewsets import UUID_PATTERN, ResourceViewSet
 from core.openapi import crud_schema
 from core.schema_errors import error_responses
 from models_registry import lifecycle, resolved_cache, selectors, services
@@ -25,6 +27,7 @@ from models_registry.api.serializers import (
     represent_row,
 )
 from models_registry.models import AIModel
+from models_registry.slugs import SLUG_URL_PATTERN
 
 TAGS = ["models"]
 
@@ -78,6 +81,19 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     version_serializer_class = ModelPromptVersionSerializer
     filterset_class = AIModelFilter
     read_only_global_message = "System models cannot be changed or deleted through the API."
+    # A model by UUID or by slug (the caller's organization's user model first, then a system model).
+    lookup_value_regex = f"(?:{UUID_PATTERN}|{SLUG_URL_PATTERN})"
+
+    def get_object(self) -> AIModel:
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        if re.fullmatch(UUID_PATTERN, value):
+            return super().get_object()
+        # Own user models sort before system models (is_system false first): the organization's wins.
+        obj = self.filter_queryset(self.get_queryset()).filter(slug=value).order_by("is_system").first()
+        if obj is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, obj)
+        return obj
 
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.models_visible_to(organization_id)

@@ -821,3 +821,18 @@ def test_a_change_that_keeps_user_models_valid_is_saved(staff_client, make_syste
     assert response.status_code == 302
     system.refresh_from_db()
     assert system.context_window == 64_000
+
+
+# --- Slugs (issue 17) ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("given", "expected"), [("", "large-model-omni"), ("house-omni", "house-omni")])
+def test_a_system_model_slug_defaults_to_its_provider_model_id(staff_client, given, expected):
+    response = staff_client.post(SYSTEM_ADD_URL, system_model_form(slug=given))
+
+    assert response.status_code == 302, form_errors(response)
+    assert AIModel.objects.get(provider_model_id="large-model-omni").slug == expected
+
+
+def test_a_bad_system_model_slug_is_a_form_error(staff_client):
+    response = staff_client.post(SYSTEM_ADD_URL, system_model_form(slug="Not A Slug"))
+
+    assert list(form_errors(response)) == ["slug"]

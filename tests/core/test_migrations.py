@@ -27,6 +27,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent, IdempotencyRecord
 from models_registry.models import AIModel
+from models_registry.slugs import SLUG_PATTERN
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -330,6 +331,11 @@ def test_rows_survive_the_move_to_core() -> None:
         for table, columns in COLUMNS_ADDED_SINCE.items():
             for row in rows_after[table]:
                 assert [row.pop(column) for column in columns] == [None] * len(columns), table
+        # models_registry 0008 gives every model a slug (its historical rows keep an empty one).
+        for row in rows_after["models_registry_aimodel"]:
+            assert SLUG_PATTERN.fullmatch(row.pop("slug")), row
+        for row in rows_after["models_registry_historicalaimodel"]:
+            assert row.pop("slug") == ""
         assert {table: rows for table, rows in rows_after.items() if table not in TABLES_ADDED_SINCE} == rows_before
         assert_rows_found_through_current_models(pks)
     finally:

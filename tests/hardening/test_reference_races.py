@@ -177,3 +177,24 @@ def test_concurrent_creates_of_one_name_make_exactly_one(make_token) -> None:
         if status == 400:  # the unique index decided, and the loser is told why
             assert body["errors"] == {"name": ["A model with this name already exists in your organization."]}
     assert AIModel.objects.filter(is_system=False, name="Same name").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_names_with_one_slug_all_succeed(make_token) -> None:
+    """ "Support Bot", "support-bot", "Support  Bot!"...: different names, one slug made from them. A
+    racing create that loses the slug gets the next one instead of a 400 about a field it never sent."""
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL for 16 writers in flight at once; this run uses {connection.vendor}")
+    parent = SystemModelFactory()
+    names = [f"Support{' ' * (n % 3 + 1)}Bot{'!' * (n // 3)}" for n in range(THREADS)]
+    creates = [
+        (lambda client, name=name: client.post(MODELS_URL, {"parentId": str(parent.pk), "name": name}, format="json"))
+        for name in names
+    ]
+
+    results = race(make_token, creates)
+
+    assert sorted(status for status, _ in results) == [201] * THREADS, results
+    slugs = sorted(body["slug"] for _, body in results)
+    assert slugs == sorted(["support-bot", *(f"support-bot-{n}" for n in range(2, THREADS + 1))])

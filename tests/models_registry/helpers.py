@@ -13,6 +13,7 @@ MODELS_URL = "/v1/models"
 RESPONSE_FIELDS = {
     "id",
     "name",
+    "slug",
     "description",
     "provider",
     "providerModelId",

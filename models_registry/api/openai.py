@@ -1,0 +1,203 @@
+"""An OpenAI-compatible model catalog: `GET /openai/v1/models` and `/openai/v1/models/{slug}`.
+
+Chat runtimes and gateways already speak OpenAI's API: pointed at `https://<host>/openai/v1`
+with a Stytch token as the API key, the official `openai` SDK's `models.list()` and
+`models.retrieve()` (and LiteLLM's discovery) see the models the caller can use:
+
+- the enabled system models its organization is entitled to, and its enabled user models whose
+  base is usable (enabled, entitled); nothing retired;
+- `id` is the slug; a user model whose slug a system model also has hides that system model;
+- `created` is Unix seconds, `owned_by` the provider (system) or the organization (user model);
+- extras a runtime wants, in OpenAI's snake_case: context window, max tokens, capabilities,
+  lifecycle, and on the single-model read the resolved system prompt.
+
+Errors on this prefix are in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.viewsets import TenantScopedViewSet
+from core.errors import exception_handler as api_exception_handler
+from models_registry import lifecycle, selectors
+from models_registry.api.serializers import represent_resolved
+from models_registry.entitlements import entitled_q
+from models_registry.lifecycle import LifecycleStatus
+from models_registry.models import AIModel
+from models_registry.slugs import SLUG_URL_PATTERN
+
+TAGS = ["openai-compatible"]
+
+# OpenAI's error `type` and `code` for each status.
+ERROR_KINDS = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "insufficient_permissions"),
+    404: ("invalid_request_error", "model_not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    406: ("invalid_request_error", None),
+    429: ("requests", "rate_limit_exceeded"),
+    503: ("server_error", "service_unavailable"),
+}
+
+
+def openai_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """The API's own handler decides the status and the message; this reshapes the body."""
+    response = api_exception_handler(exc, context)
+    if response is None:
+        return None
+    body = response.data if isinstance(response.data, dict) else {}
+    fallback = ("server_error" if response.status_code >= 500 else "invalid_request_error", None)
+    kind, code = ERROR_KINDS.get(response.status_code, fallback)
+    errors = body.get("errors") or {}
+    response.data = {
+        "error": {
+            "message": body.get("detail", "An error occurred."),
+            "type": kind,
+            "param": next(iter(errors), None),
+            "code": code or body.get("code"),
+        }
+    }
+    return response
+
+
+class OpenAIModelSerializer(serializers.Serializer):
+    """One model, as OpenAI's `Model` object with this registry's extras."""
+
+    id = serializers.CharField(help_text="The model's slug: what to send as `model`.")
+    object = serializers.ChoiceField(choices=["model"])
+    created = serializers.IntegerField(help_text="When it was created, Unix seconds.")
+    owned_by = serializers.CharField(help_text="The provider (a system model) or your organization (a user model).")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    context_window = serializers.IntegerField()
+    max_tokens = serializers.IntegerField(allow_null=True)
+    capabilities = serializers.DictField(
+        child=serializers.BooleanField(), help_text="streaming, tools, vision, reasoning"
+    )
+    lifecycle_status = serializers.ChoiceField(choices=LifecycleStatus.values)
+    deprecated_at = serializers.DateField(allow_null=True)
+    retires_at = serializers.DateField(allow_null=True)
+    registry_id = serializers.UUIDField(help_text="The model's id in this registry (/v1/models/{id}).")
+
+
+class OpenAIModelDetailSerializer(OpenAIModelSerializer):
+    system_prompt = serializers.CharField(allow_null=True, help_text="The resolved system prompt, or null.")
+    system_prompt_source = serializers.CharField()
+
+
+class OpenAIModelListSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(choices=["list"])
+    data = OpenAIModelSerializer(many=True)
+
+
+def _as_openai(body: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A registry response body (`represent_model`/`represent_resolved`) as OpenAI's Model."""
+    from datetime import datetime
+
+    created = datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
+    return {
+        "id": body["slug"],
+        "object": "model",
+        "created": int(created.timestamp()),
+        "owned_by": body["provider"] if body["isSystem"] else owner,
+        "name": body["name"],
+        "description": body["description"],
+        "context_window": body["contextWindow"],
+        "max_tokens": body["maxTokens"],
+        "capabilities": {
+            "streaming": body["supportsStreaming"],
+            "tools": bool(body["supportsTools"]),
+            "vision": bool(body["supportsVision"]),
+            "reasoning": bool(body["supportsReasoning"]),
+        },
+        "lifecycle_status": body["lifecycleStatus"],
+        "deprecated_at": body["deprecatedAt"],
+        "retires_at": body["retiresAt"],
+        "registry_id": body["id"],
+    }
+
+
+class OpenAIModelViewSet(TenantScopedViewSet):
+    resource = "models"
+    queryset = AIModel.objects.all()
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_URL_PATTERN
+    http_method_names = ["get", "head", "options"]
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_exception_handler(self):
+        return openai_exception_handler
+
+    def visible_to(self, organization_id: str):
+        """What the caller can use now: enabled and entitled, not retired; a user model also needs
+        a usable base."""
+        on = lifecycle.today()
+        usable_system = (
+            Q(is_system=True, is_enabled=True)
+            & entitled_q(organization_id)
+            & ~lifecycle.status_q(LifecycleStatus.RETIRED, on)
+        )
+        usable_user = (
+            Q(is_system=False, organization_id=organization_id, is_enabled=True, parent__is_enabled=True)
+            & entitled_q(organization_id, model_ref="parent_id")
+            & ~lifecycle.status_q(LifecycleStatus.RETIRED, on, prefix="parent__")
+        )
+        return AIModel.objects.filter(usable_system | usable_user).select_related("parent")
+
+    def _owner(self) -> str:
+        return self.principal.organization_slug or self.principal.organization_id
+
+    @extend_schema(
+        operation_id="openai_models_list",
+        summary="List the models you can use (OpenAI-compatible)",
+        description="OpenAI's `GET /v1/models`: `{object: list, data: [Model]}` with `id` = slug.",
+        tags=TAGS,
+        responses={200: OpenAIModelListSerializer},
+    )
+    def list(self, request: Request) -> Response:
+        from models_registry.api.serializers import represent_model
+
+        models = list(self.get_queryset().order_by("is_system", "slug"))
+        own_slugs = {model.slug for model in models if not model.is_system}
+        owner = self._owner()
+        data = [
+            _as_openai(represent_model(model), owner)
+            for model in models
+            if not (model.is_system and model.slug in own_slugs)  # an own model of that slug hides it
+        ]
+        data.sort(key=lambda item: item["id"])
+        return Response({"object": "list", "data": data})
+
+    @extend_schema(
+        operation_id="openai_models_retrieve",
+        summary="Get a model you can use (OpenAI-compatible)",
+        description="OpenAI's `GET /v1/models/{model}` by slug, with the resolved system prompt.",
+        tags=TAGS,
+        responses={200: OpenAIModelDetailSerializer},
+    )
+    def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        queryset = selectors.with_system_prompt(self.get_queryset(), self.principal.organization_id)
+        model = queryset.filter(slug=slug).order_by("is_system").first()
+        if model is None:
+            raise exceptions.NotFound(f"The model '{slug}' does not exist or you do not have access to it.")
+        body = represent_resolved(model)
+        extras = {"system_prompt": body["systemPrompt"], "system_prompt_source": body["systemPromptSource"]}
+        return Response({**_as_openai(body, self._owner()), **extras})
+
+
+@csrf_exempt
+def openai_not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /openai/: OpenAI's 404."""
+    error = {"message": f"Unknown path {request.path}.", "type": "invalid_request_error", "param": None, "code": None}
+    return JsonResponse({"error": error}, status=404)
