@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
@@ -67,6 +68,16 @@ class AddPageWithoutUsageMixin:
         if obj is None:
             return [fieldset for fieldset in fieldsets if fieldset[0] not in self.sections_for_saved_objects]
         return fieldsets
+
+
+class TwoPaneSelectMultiple(FilteredSelectMultiple):
+    """The admin's two-pane picker for a form's own field. Its script moves the panes to the front
+    of the select's parent: for a model's many-to-many field that is the div of
+    RelatedFieldWidgetWrapper, but a form's own field has none, so the panes landed before the
+    field's label (the label ended up on their right). This wrapper gives it the same layout."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html('<div class="related-widget-wrapper">{}</div>', super().render(name, value, attrs, renderer))
 
 
 def display_value(value):

@@ -7,7 +7,6 @@ User models belong to organizations and are read-mostly here, for support staff.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -21,6 +20,7 @@ from core.admin import (
     AddPageWithoutUsageMixin,
     EnableDisableActionsMixin,
     ErrorsOnHiddenFieldsForm,
+    TwoPaneSelectMultiple,
     display_value,
     history_admin_base,
     preformatted,
@@ -59,13 +59,13 @@ class SystemModelForm(ErrorsOnHiddenFieldsForm):
         queryset=Plan.objects.all(),
         required=False,
         help_text="Add this model to these plans (it is removed from a plan on the plan's page).",
-        widget=FilteredSelectMultiple("plans", is_stacked=False),
+        widget=TwoPaneSelectMultiple("plans", is_stacked=False),
     )
     add_to_organizations = forms.ModelMultipleChoiceField(
         queryset=Organization.objects.all(),
         required=False,
         help_text="Add this model to these organizations' additions, on top of their plans.",
-        widget=FilteredSelectMultiple("organizations", is_stacked=False),
+        widget=TwoPaneSelectMultiple("organizations", is_stacked=False),
     )
 
     class Meta:

@@ -6,11 +6,10 @@ models_registry.entitlement_services, so each change is an audit event and reach
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from core.admin import staff_actor
+from core.admin import TwoPaneSelectMultiple, staff_actor
 from core.models import Organization
 from models_registry import entitlement_services, limits
 from models_registry.entitlements import Entitlement, EntitlementMode, Plan, effective_mode, why_entitled
@@ -23,7 +22,7 @@ def system_models_field(label: str, help_text: str) -> forms.ModelMultipleChoice
         required=False,
         label=label,
         help_text=help_text,
-        widget=FilteredSelectMultiple(label, is_stacked=False),
+        widget=TwoPaneSelectMultiple(label.lower(), is_stacked=False),  # "Available system models"
     )
 
 
@@ -62,9 +61,32 @@ class OrganizationForm(forms.ModelForm):
 
 
 class PlanActionForm(ActionForm):
+    # Shown next to the action dropdown, labelled like it ("Action:").
     plan = forms.ModelChoiceField(
-        queryset=Plan.objects.all(), required=False, empty_label="(no plan)", help_text="For “Assign a plan”."
+        queryset=Plan.objects.all(),
+        required=False,
+        empty_label="(no plan)",
+        label="Plan to assign:",
+        help_text="For “Assign a plan”.",
     )
+
+
+class ModeListFilter(admin.SimpleListFilter):
+    """By mode as the mode column shows it: an organization without an entitlement row is in the
+    default mode too (a filter on `entitlement__mode` left it out)."""
+
+    title = "mode"
+    parameter_name = "mode"
+
+    def lookups(self, request, model_admin):
+        return EntitlementMode.choices
+
+    def queryset(self, request, queryset):
+        if self.value() == EntitlementMode.DEFAULT:
+            return queryset.filter(Q(entitlement__isnull=True) | Q(entitlement__mode=EntitlementMode.DEFAULT))
+        if self.value() in EntitlementMode.values:
+            return queryset.filter(entitlement__mode=self.value())
+        return queryset
 
 
 @admin.register(Organization)
@@ -73,7 +95,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     action_form = PlanActionForm
     actions = ("assign_plan",)
     list_display = ("id", "slug", "mode", "plan", "quota", "first_seen_at")
-    list_filter = ("entitlement__mode", "entitlement__plan")
+    list_filter = (ModeListFilter, "entitlement__plan")
     search_fields = ("id", "slug")
     readonly_fields = ("first_seen_at", "entitled_to")
     fieldsets = (
@@ -125,9 +147,9 @@ class OrganizationAdmin(admin.ModelAdmin):
             return "None."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} — {}</li>", reasons))
 
-    @admin.action(description="Assign the plan chosen below to the selected organizations", permissions=["change"])
+    @admin.action(description="Assign a plan to the selected organizations", permissions=["change"])
     def assign_plan(self, request, queryset):
-        chosen = request.POST.get("plan")
+        chosen = request.POST.get("plan")  # PlanActionForm's "Plan to assign"
         plan = Plan.objects.filter(pk=chosen).first() if chosen else None
         if chosen and plan is None:
             self.message_user(request, "That plan no longer exists; nothing changed.", messages.ERROR)

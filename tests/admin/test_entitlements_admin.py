@@ -81,6 +81,21 @@ def test_a_plan_is_assigned_to_many_organizations_at_once(staff_client):
     assert AuditEvent.objects.filter(object_type="entitlement").count() == 3
 
 
+def test_the_mode_filter_counts_an_organization_without_an_entitlement_as_default(staff_client):
+    Organization.objects.create(id="org-none")
+    for organization_id, mode in (("org-default", "default"), ("org-all", "all"), ("org-plan", "plan")):
+        entitlement_services.entitlement_save(organization_id=organization_id, actor="staff:x", mode=mode)
+
+    def listed(mode: str) -> set[str]:
+        response = staff_client.get(ORGANIZATIONS_URL, {"mode": mode})
+        assert response.status_code == 200
+        return {organization.pk for organization in response.context["cl"].result_list}
+
+    assert listed("default") == {"org-none", "org-default"}
+    assert listed("all") == {"org-all"}
+    assert listed("plan") == {"org-plan"}
+
+
 def test_a_plan_is_made_with_its_system_models(staff_client, make_system_model):
     a, b = make_system_model(), make_system_model()
 
