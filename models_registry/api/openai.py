@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -68,6 +69,31 @@ def openai_exception_handler(exc: Exception, context: dict) -> Response | None:
         }
     }
     return response
+
+
+class OpenAIErrorDetailSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    type = serializers.CharField(help_text="invalid_request_error, requests or server_error")
+    param = serializers.CharField(allow_null=True, help_text="The query parameter at fault, if any.")
+    code = serializers.CharField(allow_null=True, help_text="e.g. model_not_found, invalid_api_key")
+
+
+class OpenAIErrorSerializer(serializers.Serializer):
+    """OpenAI's error shape."""
+
+    error = OpenAIErrorDetailSerializer()
+
+
+def openai_error_responses(*statuses: int) -> dict[int, Any]:
+    """The error responses of an operation, with those every operation can give (406, 500, 503)."""
+    return {status: OpenAIErrorSerializer for status in sorted({*statuses, 406, 500, 503})}
+
+
+class _ObjectSchema(AutoSchema):
+    """OpenAI's list is an object (`{object, data}`), not the bare array of a DRF list."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
 
 
 class OpenAIModelSerializer(serializers.Serializer):
@@ -135,6 +161,7 @@ class OpenAIModelViewSet(TenantScopedViewSet):
     http_method_names = ["get", "head", "options"]
     pagination_class = None
     filter_backends: list = []
+    schema = _ObjectSchema()
 
     def get_exception_handler(self):
         return openai_exception_handler
@@ -163,7 +190,7 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         summary="List the models you can use (OpenAI-compatible)",
         description="OpenAI's `GET /v1/models`: `{object: list, data: [Model]}` with `id` = slug.",
         tags=TAGS,
-        responses={200: OpenAIModelListSerializer},
+        responses={200: OpenAIModelListSerializer, **openai_error_responses(400, 401, 403, 429)},
     )
     def list(self, request: Request) -> Response:
         from models_registry.api.serializers import represent_model
@@ -184,7 +211,7 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         summary="Get a model you can use (OpenAI-compatible)",
         description="OpenAI's `GET /v1/models/{model}` by slug, with the resolved system prompt.",
         tags=TAGS,
-        responses={200: OpenAIModelDetailSerializer},
+        responses={200: OpenAIModelDetailSerializer, **openai_error_responses(400, 401, 403, 404, 429)},
     )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
         queryset = selectors.with_system_prompt(self.get_queryset(), self.principal.organization_id)
