@@ -1,4 +1,5 @@
-"""The seed benchmark: benchmarks/bench_seed.py in a subprocess on the bench database; its JSON into rows."""
+"""The seed and move benchmarks: benchmarks/bench_seed.py and bench_move.py in a subprocess on the bench
+database; their JSON into rows."""
 
 from __future__ import annotations
 
@@ -13,27 +14,32 @@ from benchmarks.report import TARGETS, Results
 REQUIRED_FIGURES = ("first_run_s", "second_run_s", "tracemalloc_peak_mb", "maxrss_mb")
 
 
-def run_bench_seed(bench: Bench) -> dict:
-    """bench_seed.py's figures: the one JSON object it prints on stdout (its stderr is for people)."""
+def run_script(bench: Bench, script: str, arguments: list[str], required: tuple[str, ...]) -> dict:
+    """A benchmark script's figures: the one JSON object it prints on stdout (its stderr is for
+    people), run in a subprocess on the bench database; a RuntimeError if `required` are missing."""
     env = {**os.environ, **bench.env, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    command = [sys.executable, str(ROOT / "benchmarks" / "bench_seed.py"), "--entries", str(bench.args.seed_entries)]
+    command = [sys.executable, str(ROOT / "benchmarks" / script), *arguments]
     log(f"running {' '.join(command[1:])} on {bench.db_name}")
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    name = script.removesuffix(".py")
     for line in completed.stderr.splitlines():
-        log(f"   bench_seed: {line}")
+        log(f"   {name}: {line}")
     try:
         figures = json.loads(completed.stdout)
     except json.JSONDecodeError:
         figures = None
-    missing = (
-        list(REQUIRED_FIGURES) if not isinstance(figures, dict) else [f for f in REQUIRED_FIGURES if f not in figures]
-    )
+    missing = list(required) if not isinstance(figures, dict) else [f for f in required if f not in figures]
     if missing:
         raise RuntimeError(
-            f"bench_seed.py exited {completed.returncode} without the figures {missing}: "
+            f"{script} exited {completed.returncode} without the figures {missing}: "
             f"{(completed.stderr or completed.stdout).strip().splitlines()[-1:] or ''}"
         )
     return figures
+
+
+def run_bench_seed(bench: Bench) -> dict:
+    """bench_seed.py's figures."""
+    return run_script(bench, "bench_seed.py", ["--entries", str(bench.args.seed_entries)], REQUIRED_FIGURES)
 
 
 def bench_seed(bench: Bench, results: Results) -> None:
@@ -70,20 +76,12 @@ def bench_seed(bench: Bench, results: Results) -> None:
 
 
 MOVE_MODELS = 10_000
+MOVE_FIGURES = ("dry_run_s", "move_s", "moved")
 
 
 def bench_move(bench: Bench, results: Results) -> None:
     """benchmarks/bench_move.py (migrate_user_models on 10,000 user models) on the bench database."""
-    env = {**os.environ, **bench.env, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    command = [sys.executable, str(ROOT / "benchmarks" / "bench_move.py"), "--models", str(MOVE_MODELS)]
-    log(f"running {' '.join(command[1:])} on {bench.db_name}")
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    for line in completed.stderr.splitlines():
-        log(f"   bench_move: {line}")
-    try:
-        figures = json.loads(completed.stdout)
-    except json.JSONDecodeError as exc:
-        raise RuntimeError(f"bench_move.py exited {completed.returncode} without its figures") from exc
+    figures = run_script(bench, "bench_move.py", ["--models", str(MOVE_MODELS)], MOVE_FIGURES)
     results.info(f"move: dry run, {MOVE_MODELS:,} user models", f"{figures['dry_run_s']:.2f} s")
     results.add(
         f"move: migrate_user_models, {MOVE_MODELS:,} user models",
