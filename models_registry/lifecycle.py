@@ -15,12 +15,16 @@ Days are UTC days. A user model has no dates of its own: it shows its parent's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from typing import TypeVar
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+K = TypeVar("K")
 
 
 class LifecycleStatus(models.TextChoices):
@@ -87,6 +91,24 @@ def retired_reason(*, name: str, retires_at: date, successor: tuple[str, str] | 
     if successor is not None:
         text += f" Move this model to its successor {successor[1]!r} (id {successor[0]})."
     return text
+
+
+def successor_unfit(name: str, status: LifecycleStatus, *, is_enabled: bool) -> str | None:
+    """Why a system model cannot be a successor (it must be active and enabled), or None."""
+    if status == LifecycleStatus.ACTIVE and is_enabled:
+        return None
+    state = status.value if status != LifecycleStatus.ACTIVE else "disabled"
+    return f"Must be an active, enabled system model; {name} is {state}."
+
+
+def successor_cycle(start: K, successor_of: Callable[[K], K | None]) -> list[K] | None:
+    """The chain `start -> ... -> start` if following successors from `start` comes back to it,
+    else None. `successor_of` gives a model's successor (None: it has none)."""
+    chain, current = [start], successor_of(start)
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = successor_of(current)
+    return [*chain, start] if current == start else None
 
 
 def closed_reason(*, name: str, status: LifecycleStatus, successor: tuple[str, str] | None) -> str:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from models_registry import resolved_cache
+from models_registry import lifecycle, resolved_cache
 from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogError: the command's too)
     CAMEL_CASE,
     CATALOG_FIELDS,
@@ -30,7 +30,6 @@ from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogErr
     json_type,
     load_catalog,
 )
-from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 from models_registry.services import LIMIT_FIELDS, child_conflict_message, system_model_child_conflicts
 from models_registry.slugs import slug_from
@@ -263,20 +262,15 @@ def _resolve_successors(entries: list[_Entry], existing: dict[Key, AIModel], err
         if after_seed is None:
             errors.add(entry.index, entry.label, f"No system model {name} in the file or the database.", "successor")
             continue
-        status = after_seed.lifecycle_status()
-        if status != LifecycleStatus.ACTIVE or not after_seed.is_enabled:
-            state = status.value if status != LifecycleStatus.ACTIVE else "disabled"
-            message = f"Must be an active, enabled system model; {name} is {state}."
-            errors.add(entry.index, entry.label, message, "successor")
+        unfit = lifecycle.successor_unfit(name, after_seed.lifecycle_status(), is_enabled=after_seed.is_enabled)
+        if unfit:
+            errors.add(entry.index, entry.label, unfit, "successor")
             continue
         entry.instance.successor_id = existing[key].pk if key in existing else in_file[key].instance.pk
     for entry in entries:
-        seen, current = [entry.key], successor_of.get(entry.key)
-        while current is not None and current not in seen:
-            seen.append(current)
-            current = successor_of.get(current)
-        if current == entry.key and len(seen) > 1:
-            chain = " -> ".join(f"{p}/{m}" for p, m in [*seen, entry.key])
+        cycle = lifecycle.successor_cycle(entry.key, successor_of.get)
+        if cycle:
+            chain = " -> ".join(f"{provider}/{model_id}" for provider, model_id in cycle)
             errors.add(entry.index, entry.label, f"Successors would form a cycle: {chain}.", "successor")
 
 

@@ -216,26 +216,33 @@ def ensure_system_model_fits_children(instance: AIModel, changed: set[str] | Non
 
 def ensure_successor_fits(instance: AIModel) -> None:
     """A system model's successor is active and enabled, and following successors from it never
-    comes back to the model (no cycle)."""
+    comes back to the model (no cycle): the rules of models_registry.lifecycle, on saved rows."""
     if instance.successor_id is None:
         return
     successor = AIModel.objects.filter(pk=instance.successor_id, is_system=True).first()
     if successor is None:
         raise ValidationError({"successor": ["Must be an existing system model."]})
-    if successor.lifecycle_status() != LifecycleStatus.ACTIVE or not successor.is_enabled:
-        state = "disabled" if successor.lifecycle_status() == LifecycleStatus.ACTIVE else successor.lifecycle_status()
+    unfit = lifecycle.successor_unfit(
+        repr(successor.name), successor.lifecycle_status(), is_enabled=successor.is_enabled
+    )
+    if unfit:
+        raise ValidationError({"successor": [unfit]})
+    names = {instance.pk: instance.name, successor.pk: successor.name}
+
+    def successor_of(pk: Any) -> Any:
+        if pk == instance.pk:
+            return instance.successor_id
+        row = AIModel.objects.filter(pk=pk).values_list("successor_id", "successor__name").first()
+        if row is None or row[0] is None:
+            return None
+        names[row[0]] = row[1]
+        return row[0]
+
+    cycle = lifecycle.successor_cycle(instance.pk, successor_of)
+    if cycle:
         raise ValidationError(
-            {"successor": [f"Must be an active, enabled system model; {successor.name!r} is {state}."]}
+            {"successor": [f"Successors would form a cycle: {' -> '.join(names[pk] for pk in cycle)}."]}
         )
-    seen = {instance.pk}
-    chain = [instance.name]
-    current: AIModel | None = successor
-    while current is not None:
-        chain.append(current.name)
-        if current.pk in seen:
-            raise ValidationError({"successor": [f"Successors would form a cycle: {' -> '.join(chain)}."]})
-        seen.add(current.pk)
-        current = current.successor if current.successor_id else None
 
 
 @transaction.atomic
