@@ -133,22 +133,21 @@ def entitlement_of(organization_id: str) -> Entitlement | None:
 
 
 def why_entitled(organization_id: str) -> list[tuple[object, str]]:
-    """Every enabled system model the organization may use, with the reason ("default mode
-    all", "mode all", "plan <name>", "addition", or both of the last two). For staff, in the admin."""
+    """Every enabled system model the organization may use (by `entitled_q`, the rule itself),
+    with the reason: "default mode all", "mode all", "plan <name>", "addition", or both of the
+    last two. For staff, in the admin."""
     from models_registry.models import AIModel
 
     entitlement = entitlement_of(organization_id)
-    mode = effective_mode(entitlement.mode if entitlement else None)
-    systems = AIModel.objects.filter(is_system=True, is_enabled=True).order_by("name")
-    if mode == EntitlementMode.ALL:
-        source = "mode all" if entitlement and entitlement.mode == EntitlementMode.ALL else "default mode all"
-        return [(model, source) for model in systems]
     plan = entitlement.plan if entitlement else None
     plan_ids = set(plan.system_models.values_list("pk", flat=True)) if plan else set()
     added_ids = set(entitlement.extra_system_models.values_list("pk", flat=True)) if entitlement else set()
+    in_all_mode = effective_mode(entitlement.mode if entitlement else None) == EntitlementMode.ALL
+    everything = "mode all" if entitlement and entitlement.mode == EntitlementMode.ALL else "default mode all"
+    entitled = AIModel.objects.filter(is_system=True, is_enabled=True).filter(entitled_q(organization_id))
     reasons = []
-    for model in systems.filter(pk__in=plan_ids | added_ids):
+    for model in entitled.order_by("name"):
         why = [f"plan {plan.name}"] if model.pk in plan_ids else []
         why += ["addition"] if model.pk in added_ids else []
-        reasons.append((model, ", ".join(why)))
+        reasons.append((model, everything if in_all_mode else ", ".join(why)))
     return reasons
