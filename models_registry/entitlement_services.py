@@ -74,6 +74,12 @@ def _entitlement_for_update(organization_id: str) -> tuple[Entitlement, bool]:
     return entitlement, created
 
 
+def _existing_for_update(organization_id: str) -> Entitlement | None:
+    """The organization's entitlement, locked, without making one (a bulk change that changes
+    nothing for an organization must leave no row and no event behind)."""
+    return Entitlement.objects.select_for_update().filter(organization_id=organization_id).first()
+
+
 @transaction.atomic
 def entitlement_save(
     *, organization_id: str, actor: str, extra_system_models: Iterable[AIModel] | None = None, **fields: Any
@@ -111,8 +117,8 @@ def assign_plan(*, organization_ids: Iterable[str], plan: Plan | None, actor: st
     """Put many organizations on one plan (None: no plan); the number whose plan changed."""
     changed = 0
     for organization_id in organization_ids:
-        entitlement, _ = _entitlement_for_update(organization_id)
-        if entitlement.plan_id != (plan.pk if plan else None):
+        current = _existing_for_update(organization_id)
+        if (current.plan_id if current else None) != (plan.pk if plan else None):
             entitlement_save(organization_id=organization_id, actor=actor, plan=plan)
             changed += 1
     return changed
@@ -123,8 +129,8 @@ def organizations_add_system_model(*, organization_ids: Iterable[str], system_mo
     """Add one system model to many organizations' additions; the number that did not have it."""
     added = 0
     for organization_id in organization_ids:
-        entitlement, _ = _entitlement_for_update(organization_id)
-        current = list(entitlement.extra_system_models.all())
+        entitlement = _existing_for_update(organization_id)
+        current = list(entitlement.extra_system_models.all()) if entitlement else []
         if system_model.pk not in _ids(current):
             entitlement_save(organization_id=organization_id, actor=actor, extra_system_models=[*current, system_model])
             added += 1

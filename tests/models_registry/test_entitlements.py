@@ -249,3 +249,12 @@ def test_a_plan_name_is_unique_ignoring_case() -> None:
 
     with pytest.raises(ValidationError):
         plan_of(name="ENTERPRISE")
+
+
+def test_a_bulk_change_that_changes_nothing_leaves_no_row_and_no_event() -> None:
+    """Putting organizations without an entitlement on "no plan" changes nothing for them."""
+    changed = services.assign_plan(organization_ids=["org-x", "org-y"], plan=None, actor=STAFF)
+
+    assert changed == 0
+    assert not Entitlement.objects.filter(organization_id__in=["org-x", "org-y"]).exists()
+    assert not AuditEvent.objects.filter(object_type="entitlement").exists()
