@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.dispatch import receiver
+from django.utils import timezone
 from rest_framework import serializers
 from simple_history.signals import post_create_historical_record
 
@@ -85,6 +86,12 @@ def changed_fields(model: type[models.Model], history_instance: Any, action: str
     return fields
 
 
+def current_request_id() -> str:
+    """The id of the request being served ("" outside one), for the events it causes."""
+    value = request_id_var.get()
+    return "" if value == "-" else value
+
+
 @receiver(post_create_historical_record, dispatch_uid="core.audit.record_audit_event")
 def record_audit_event(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:
     model = instance._meta.concrete_model
@@ -102,7 +109,7 @@ def record_audit_event(sender: Any, instance: models.Model, history_instance: An
         object_id=instance.pk,
         object_repr=str(instance)[:255],
         changed_fields=changed_fields(model, history_instance, action),
-        request_id="" if request_id_var.get() == "-" else request_id_var.get(),
+        request_id=current_request_id(),
     )
 
 
@@ -115,7 +122,7 @@ def record_bulk_update(
         return
     model = instances[0]._meta.concrete_model
     tracked = TRACKED[model]
-    request_id = "" if request_id_var.get() == "-" else request_id_var.get()
+    request_id = current_request_id()
     changed = sorted(wire_name(model, name) for name in fields)
     AuditEvent.objects.bulk_create(
         [
@@ -148,8 +155,6 @@ def record_event(
     occurred_at: Any = None,
 ) -> AuditEvent:
     """One audit event for a change that has no version history of its own (entitlements)."""
-    from django.utils import timezone
-
     return AuditEvent.objects.create(
         occurred_at=occurred_at or timezone.now(),
         organization_id=organization_id,
@@ -159,5 +164,5 @@ def record_event(
         object_id=object_id,
         object_repr=object_repr[:255],
         changed_fields=sorted(changed_fields),
-        request_id="" if request_id_var.get() == "-" else request_id_var.get(),
+        request_id=current_request_id(),
     )

@@ -16,6 +16,7 @@ Errors on this prefix are in OpenAI's shape: `{"error": {"message", "type", "par
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -30,7 +31,7 @@ from rest_framework.response import Response
 from core.api.viewsets import TenantScopedViewSet
 from core.errors import exception_handler as api_exception_handler
 from models_registry import lifecycle, selectors
-from models_registry.api.serializers import represent_resolved
+from models_registry.api.serializers import represent_model, represent_resolved
 from models_registry.entitlements import entitled_q
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
@@ -128,8 +129,6 @@ class OpenAIModelListSerializer(serializers.Serializer):
 
 def _as_openai(body: dict[str, Any], owner: str) -> dict[str, Any]:
     """A registry response body (`represent_model`/`represent_resolved`) as OpenAI's Model."""
-    from datetime import datetime
-
     created = datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
     return {
         "id": body["slug"],
@@ -193,8 +192,6 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         responses={200: OpenAIModelListSerializer, **openai_error_responses(400, 401, 403, 429)},
     )
     def list(self, request: Request) -> Response:
-        from models_registry.api.serializers import represent_model
-
         models = list(self.get_queryset().order_by("is_system", "slug"))
         own_slugs = {model.slug for model in models if not model.is_system}
         owner = self._owner()
