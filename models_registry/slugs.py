@@ -19,9 +19,10 @@ from django.utils.text import slugify
 from models_registry import limits
 
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{limits.SLUG_MAX_LENGTH - 1}}}")
-# What the URL pattern of `/v1/models/{id}` accepts besides a UUID.
-SLUG_URL_PATTERN = rf"[a-z0-9][a-z0-9._-]{{0,{limits.SLUG_MAX_LENGTH - 1}}}"
 RESERVED = frozenset({"deprecations", "export", "import"})
+# What the URL pattern of `/v1/models/{id}` accepts besides a UUID: any slug but a reserved word
+# (those name the routes beside it), so the OpenAPI document does not offer them as ids either.
+SLUG_URL_PATTERN = rf"(?!(?:{'|'.join(sorted(RESERVED))})(?:/|$)){SLUG_PATTERN.pattern}"
 
 
 def validate_slug(value: str) -> None:

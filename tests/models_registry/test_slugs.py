@@ -148,3 +148,14 @@ def test_an_existing_rows_slug_is_kept_when_the_catalog_gives_none(tmp_path: Pat
 def test_a_bad_catalog_slug_writes_nothing(tmp_path: Path, entries, expected: str) -> None:
     assert expected in seed_error(write(tmp_path, entries))
     assert not AIModel.objects.filter(provider="provider-a").exists()
+
+
+def test_the_documented_id_pattern_refuses_the_reserved_words() -> None:
+    """schemathesis sent GET /v1/models/{id} with id "deprecations", which the document allowed."""
+    import re
+
+    from models_registry.slugs import RESERVED, SLUG_URL_PATTERN
+
+    for word in sorted(RESERVED):
+        assert not re.fullmatch(SLUG_URL_PATTERN, word)
+    assert re.fullmatch(SLUG_URL_PATTERN, "deprecations-2")
