@@ -7,12 +7,15 @@ the first request of an organization on a process costs one or two.
 
 from __future__ import annotations
 
+import logging
 from threading import Lock
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 
 from core.limits import ORGANIZATION_SLUG_MAX_LENGTH
 from core.models import Organization
+
+logger = logging.getLogger("model_registry.organizations")
 
 MAX_REMEMBERED = 100_000
 
@@ -26,12 +29,16 @@ def record(organization_id: str, slug: str | None) -> None:
     if known is not None and (known == slug or not slug):  # M2M tokens carry no slug: keep the last
         return
     try:
+        # One INSERT that ignores a row already there, not a read then a write: concurrent first
+        # requests of an organization never deadlock upgrading a read lock (SQLite) or collide.
         with transaction.atomic():
-            organization, created = Organization.objects.get_or_create(id=organization_id, defaults={"slug": slug})
-            if not created and slug and organization.slug != slug:
-                Organization.objects.filter(pk=organization_id).update(slug=slug)
-    except IntegrityError:  # another request of the same organization recorded it first
-        pass
+            Organization.objects.bulk_create([Organization(id=organization_id, slug=slug)], ignore_conflicts=True)
+            if slug:
+                Organization.objects.filter(pk=organization_id).exclude(slug=slug).update(slug=slug)
+    except DatabaseError:
+        # Bookkeeping must not fail the request it rides on; the next request tries again.
+        logger.warning("could not record organization %s", organization_id, exc_info=True)
+        return
     with _lock:
         if len(_recorded) >= MAX_REMEMBERED:
             _recorded.clear()

@@ -258,3 +258,29 @@ def test_a_bulk_change_that_changes_nothing_leaves_no_row_and_no_event() -> None
     assert changed == 0
     assert not Entitlement.objects.filter(organization_id__in=["org-x", "org-y"]).exists()
     assert not AuditEvent.objects.filter(object_type="entitlement").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_of_an_organization_all_succeed_and_record_it_once(make_token) -> None:
+    """Twelve first requests at once (a deploy, a reconnecting gateway): a read-then-insert made
+    SQLite refuse one with 'database is locked' (a 503, seen in CI)."""
+    from tests.concurrency import race
+
+    results = race(make_token, [lambda client: client.get(MODELS_URL)] * 12)
+
+    assert [status for status, _ in results] == [200] * 12, results
+    assert Organization.objects.filter(pk="org-a").count() == 1
+
+
+def test_failing_to_record_the_organization_does_not_fail_the_request(admin_client, caplog) -> None:
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    with mock.patch.object(Organization.objects, "bulk_create", side_effect=OperationalError("database is locked")):
+        response = admin_client.get(MODELS_URL)
+    again = admin_client.get(MODELS_URL)
+
+    assert (response.status_code, again.status_code) == (200, 200)
+    assert "could not record organization org-a" in caplog.text
+    assert Organization.objects.filter(pk="org-a").exists(), "the next request records it"
