@@ -1,4 +1,5 @@
-"""The benchmarks through the running gunicorn server with wrk: list vs baseline, resolved p99."""
+"""The benchmarks through the running gunicorn server with wrk: list vs baseline, resolved p99,
+conditional reads (304 vs 200)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import statistics
 
 from benchmarks.harness import Bench, Server
-from benchmarks.load import WrkResult, http_get_json, run_balanced_wrk, run_wrk
+from benchmarks.load import WrkResult, http_etag, http_get_json, run_balanced_wrk, run_wrk
 from benchmarks.report import TARGETS, Results
 
 
@@ -113,3 +114,50 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         "resolved: CPU of other processes during the runs",
         " / ".join(f"{run.foreign_cpu_pct:.0f}%" for run in runs) + f" of {os.cpu_count()} cores",
     )
+
+
+def bench_not_modified(bench: Bench, server: Server, results: Results) -> None:
+    """Each conditional GET twice: a plain 200, and with If-None-Match naming the current ETag
+    (a 304 computed from the generations alone), alternating as the list benchmark does.
+
+    The 2x target applies where the 200 reads and renders the body (the list page, a model). A
+    resolved model's 200 is itself a cache hit (the same generations query and the same Redis
+    round trip as the 304, plus a small JSON copy), so its pair is shown for information."""
+    targets = {  # label: (url, whether the 2x target applies)
+        "list page (?limit=50)": (f"{server.base_url}/v1/models?limit=50", True),
+        "model": (f"{server.base_url}/v1/models/{bench.resolved_id}", True),
+        "resolved, served from the cache": (f"{server.base_url}/v1/models/{bench.resolved_id}/resolved", False),
+    }
+    rounds = max(2, min(bench.args.rounds, 2))
+    for label, (url, targeted) in targets.items():
+        etag = http_etag(url, bench.token)
+        not_modified = {"If-None-Match": etag}
+        run_wrk(server, url, duration=bench.args.warmup, token=bench.token)
+        full_runs: list[WrkResult] = []
+        cheap_runs: list[WrkResult] = []
+        for round_number in range(rounds):
+            for kind in ("200", "304") if round_number % 2 == 0 else ("304", "200"):
+                headers = not_modified if kind == "304" else None
+                run = run_balanced_wrk(server, url, duration=bench.args.duration, token=bench.token, headers=headers)
+                (cheap_runs if kind == "304" else full_runs).append(run)
+        if http_etag(url, bench.token) != etag:
+            raise RuntimeError(f"{label}: the ETag changed during the run")
+        full = statistics.fmean(run.requests_per_second for run in full_runs)
+        cheap = statistics.fmean(run.requests_per_second for run in cheap_runs)
+        results.info(
+            f"conditional: {label}, req/s 200 / 304 (mean of {rounds})",
+            f"{full:.0f} / {cheap:.0f}; server CPU per request "
+            f"{statistics.fmean(r.server_cpu_ms_per_request for r in full_runs):.2f} / "
+            f"{statistics.fmean(r.server_cpu_ms_per_request for r in cheap_runs):.2f} ms",
+        )
+        if targeted:
+            results.add(
+                f"conditional: {label}, throughput 304 / 200",
+                f">= {TARGETS['not_modified_ratio']:g}",
+                f"{cheap / full:.2f}",
+                cheap / full >= TARGETS["not_modified_ratio"],
+            )
+        else:
+            results.info(f"conditional: {label}, throughput 304 / 200", f"{cheap / full:.2f}")
+        errors = sum(run.errors for run in full_runs + cheap_runs)
+        results.add(f"conditional: {label}, failed responses", "0", str(errors), errors == 0)

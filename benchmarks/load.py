@@ -78,13 +78,32 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(float(rps.group(1)), latency, int(total.group(1)), errors, output)
 
 
+def http_etag(url: str, token: str | None = None) -> str:
+    """The ETag of a GET (a 200 expected)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        etag = response.headers.get("ETag")
+    if not etag:
+        raise RuntimeError(f"GET {url}: no ETag")
+    return etag
+
+
 def run_wrk(
-    server: Server, url: str, *, duration: float, token: str | None = None, threads: int = 2, connections: int = 8
+    server: Server,
+    url: str,
+    *,
+    duration: float,
+    token: str | None = None,
+    threads: int = 2,
+    connections: int = 8,
+    headers: dict[str, str] | None = None,
 ) -> WrkResult:
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     command.append(url)
     shown = " ".join(command).replace(token, "<token>") if token else " ".join(command)
     log(f"wrk: {shown}")

@@ -6,6 +6,7 @@ What runs (benchmarks/README.md explains each figure):
 
 - list      authenticated `GET /v1/models?limit=50` vs a plain Django `.values()` view, req/s and ratio
 - resolved  `GET /v1/models/{id}/resolved` (composition of 5 particles), p99 latency at 8 clients
+- conditional  the list page, a model and its resolved view: req/s with If-None-Match (304) vs without (200)
 - jwt       in-process `verify_token` / `authenticate` cost with a warm key store, and no JWKS fetch
 - queries   in-process query counts of list, resolved and create with 1 and 100 rows
 - seed      benchmarks/bench_seed.py (seed_system_models with 10,000 entries) on the bench database
@@ -39,15 +40,19 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import harness  # noqa: E402
 from benchmarks.fixtures import seed_http_data  # noqa: E402
-from benchmarks.http_benchmarks import bench_list, bench_resolved  # noqa: E402
+from benchmarks.http_benchmarks import bench_list, bench_not_modified, bench_resolved  # noqa: E402
 from benchmarks.inprocess import bench_jwt, bench_queries  # noqa: E402
 from benchmarks.machine import reference_loop_seconds, wait_for_quiet_machine  # noqa: E402
 from benchmarks.profiling import PROFILE_TARGETS, profile_endpoint  # noqa: E402
 from benchmarks.report import Results, code_under_test, print_report  # noqa: E402
 from benchmarks.seeding import bench_move, bench_seed  # noqa: E402
 
-BENCHMARKS = ("list", "resolved", "jwt", "queries", "seed", "move")
-HTTP_BENCHMARKS = {"list": bench_list, "resolved": bench_resolved}  # through gunicorn, in this order
+BENCHMARKS = ("list", "resolved", "conditional", "jwt", "queries", "seed", "move")
+HTTP_BENCHMARKS = {
+    "list": bench_list,
+    "resolved": bench_resolved,
+    "conditional": bench_not_modified,
+}  # through gunicorn, in this order
 IN_PROCESS_BENCHMARKS = {
     "jwt": bench_jwt,
     "queries": bench_queries,

@@ -31,9 +31,30 @@ ETAG = OpenApiParameter(
     "ETag",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="The object's current version. Send it back as If-Match when you change or delete it.",
+    response=[200, 201, 304],
+    description="A strong validator of this body. Send it back as If-None-Match on your next read to get a 304 "
+    "while nothing it shows has changed; for an object, as If-Match when you change or delete it.",
 )
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="ETags from your earlier reads of this URL (or `*`). When one is current the answer is a 304 "
+    "with no body, computed without reading or rendering it; otherwise the full 200 with the new ETag.",
+)
+
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the copy your If-None-Match names is current. No body.")
+
+
+def conditional_read(parameters: list | None = None, responses: dict | None = None) -> dict[str, Any]:
+    """`extend_schema(**conditional_read(...))` keywords of a GET that honours If-None-Match."""
+    return {
+        "parameters": [IF_NONE_MATCH, ETAG, *(parameters or [])],
+        "responses": {**(responses or {}), 304: NOT_MODIFIED},
+    }
+
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -93,11 +114,12 @@ def crud_schema(
         )
 
     return {
-        "list": operation("list", responses={200: serializer(many=True), **error_responses(400, 401, 403, 429)}),
+        "list": operation(
+            "list", **conditional_read(responses={200: serializer(many=True), **error_responses(400, 401, 403, 429)})
+        ),
         "retrieve": operation(
             "retrieve",
-            parameters=[ETAG, *(read_headers or [])],
-            responses={200: serializer, **error_responses(401, 403, 404, 429)},
+            **conditional_read(read_headers, {200: serializer, **error_responses(400, 401, 403, 404, 429)}),
         ),
         "create": operation(
             "create",

@@ -7,12 +7,11 @@ class ModelsRegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import audit
-        from models_registry import resolved_cache
+        from core import audit, generations
         from models_registry.api.serializers import AIModelSerializer
         from models_registry.models import AIModel
 
         audit.track(AIModel, object_type="model", serializer=AIModelSerializer)
         audit.register_object_type("entitlement")  # models_registry.entitlement_services
         audit.register_object_type("plan")
-        resolved_cache.connect_signals()
+        generations.connect(AIModel)

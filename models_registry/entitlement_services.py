@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import transaction
 
+from core import generations
 from core.audit import record_event
 from core.models import Organization
-from models_registry import resolved_cache
 from models_registry.entitlements import Entitlement, Plan
 from models_registry.models import AIModel
 
@@ -53,7 +53,7 @@ def plan_save(*, plan: Plan, actor: str, system_models: Iterable[AIModel] | None
             object_repr=plan.name,
             changed_fields=changed,
         )
-        resolved_cache.bump_global()
+        generations.bump_global()
     return plan
 
 
@@ -108,7 +108,7 @@ def entitlement_save(
             object_repr=str(entitlement),
             changed_fields=changed,
         )
-        resolved_cache.bump(organization_id)
+        generations.bump(organization_id)
     return entitlement
 
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from models_registry import lifecycle, resolved_cache
+from core import generations
+from models_registry import lifecycle
 from models_registry.catalog import (  # noqa: F401 (load_catalog and CatalogError: the command's too)
     CAMEL_CASE,
     CATALOG_FIELDS,
@@ -357,7 +358,7 @@ def seed_system_models(entries: list[dict], *, dry_run: bool) -> SeedResult:
                     batch_size=UPDATE_BATCH_SIZE,
                     **history,
                 )
-            resolved_cache.bump_global()  # bulk statements send no save signals
+            generations.bump_global()  # bulk statements send no save signals
     except DatabaseError as exc:
         # Most likely another writer created one of these system models since they were read.
         raise CatalogError(f"the database refused the changes, nothing written: {exc}") from exc

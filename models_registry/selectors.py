@@ -2,12 +2,21 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
+from models_registry import lifecycle
 from models_registry.entitlements import entitled_q
 from models_registry.lifecycle import status_of
 from models_registry.models import AIModel
 from prompts.models import PromptCompositionParticle
+
+
+def read_context() -> tuple:
+    """What every read of models depends on besides the rows and the cache generations: the UTC
+    day (lifecycle statuses are a function of it) and the default entitlement (settings); for
+    conditional reads' ETags (core.conditional)."""
+    return (lifecycle.today(), repr(settings.DEFAULT_ENTITLEMENT))
 
 
 def models_visible_to(organization_id: str) -> QuerySet[AIModel]:

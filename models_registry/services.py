@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import generations
 from core.audit import record_bulk_update, wire_name
 from core.db import ensure_used_only_within, lock_for_reference, validate_unique_constraints
 from core.exceptions import Conflict
 from core.history import copy_to_history, delete_with_actor, save_with_actor
-from models_registry import lifecycle, resolved_cache
+from models_registry import lifecycle
 from models_registry.entitlements import Entitlement, entitled_q
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import COMPOSITION_NOT_VISIBLE, AIModel, child_limit_errors
@@ -324,5 +325,5 @@ def move_user_models(
         )
         record_bulk_update(models, fields=["parent"], actor=actor, occurred_at=now, batch_size=MOVE_BATCH_SIZE)
         for organization in sorted({model.organization_id for model in models}):
-            resolved_cache.bump(organization)  # bulk statements send no save signals
+            generations.bump(organization)  # bulk statements send no save signals
     return result

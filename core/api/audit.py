@@ -11,6 +11,7 @@ from core.api.viewsets import TenantScopedViewSet
 from core.authentication import Principal
 from core.filters import StrictFilterSet, UTCIsoDateTimeFilter
 from core.models import AuditEvent
+from core.openapi import conditional_read
 from core.permissions import ResourcePermission
 from core.schema_errors import error_responses
 
@@ -87,7 +88,7 @@ class IsOrganizationAdmin(BasePermission):
         description="Who created, changed or deleted your organization's models, particles and compositions, "
         "newest first. For organization admins.",
         tags=["audit"],
-        responses={200: AuditEventSerializer(many=True), **error_responses(400, 401, 403, 429)},
+        **conditional_read(responses={200: AuditEventSerializer(many=True), **error_responses(400, 401, 403, 429)}),
     )
 )
 class AuditEventViewSet(mixins.ListModelMixin, TenantScopedViewSet):

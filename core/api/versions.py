@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.history import CHANGE_TYPES, history_version, numbered_history
-from core.openapi import ETAG, IF_MATCH
+from core.openapi import ETAG, IF_MATCH, conditional_read
 from core.schema_errors import error_responses
 
 
@@ -122,7 +122,9 @@ def version_actions_schema(
             "and when. Newest first.",
             tags=tags,
             request=None,
-            responses={200: version_serializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+            **conditional_read(
+                responses={200: version_serializer(many=True), **error_responses(400, 401, 403, 404, 429)}
+            ),
         ),
         "restore": extend_schema(
             operation_id=f"{operation_prefix}_versions_restore",

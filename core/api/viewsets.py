@@ -6,26 +6,27 @@
   models, global particles) can be read by all and written by none through the API (403).
 - Lost updates: responses carry an `ETag`; PATCH and DELETE honour `If-Match` (412 on a
   mismatch) and lock the row while they check and write.
+- Conditional reads: every GET of an object, a list page or a version list carries a strong
+  `ETag`, and `If-None-Match` answers 304 before the body is read (core/conditional.py).
 - Retries: POST honours `Idempotency-Key` (core/idempotency.py).
 - CRUD once (`ResourceViewSet`): list, retrieve, create, partial update and destroy, each
   answered the same way; a resource declares its queryset rule, its serializers and the
   service calls that write (`create_object`, `update_object`, `delete_object`).
 """
 
-import hashlib
 import logging
-import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import Model, QuerySet
+from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from core import idempotency, organizations
+from core import conditional, generations, idempotency, organizations
 from core.authentication import Principal
 from core.errors import PreconditionFailed
 from core.exceptions import Conflict
@@ -34,31 +35,6 @@ from core.filters import FilterBackend
 logger = logging.getLogger("model_registry.api")
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-
-_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]*"')
-
-
-def parse_if_match(value: str) -> set[str]:
-    """The strong entity tags of an If-Match header (or {"*"}); a 400 naming the header when it is
-    empty, unquoted or weak: this API's ETags are strong, and such a header can never match."""
-    if value.strip() == "*":
-        return {"*"}
-    tags = [tag.strip() for tag in value.split(",")]
-    for tag in tags:
-        if tag.startswith("W/"):
-            raise exceptions.ValidationError({"If-Match": ["Weak ETags (W/...) cannot be used with If-Match."]})
-        if not _STRONG_ETAG.fullmatch(tag):
-            raise exceptions.ValidationError(
-                {"If-Match": ['Must be "*" or ETags as the API sent them, quoted ("...") and comma-separated.']}
-            )
-    return set(tags)
-
-
-def etag_of(obj: Model) -> str:
-    """A strong validator that changes whenever the object is saved."""
-    digest = hashlib.sha256(f"{obj.pk}:{obj.updated_at.isoformat()}".encode()).hexdigest()[:32]
-    return f'"{digest}"'
 
 
 class TenantScopedViewSet(viewsets.GenericViewSet):
@@ -112,12 +88,58 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         if_match = self.request.headers.get("If-Match")
         if if_match is None:
             return
-        candidates = parse_if_match(if_match)
-        if "*" not in candidates and etag_of(obj) not in candidates:
+        if not conditional.if_match_allows(conditional.parse_if_match(if_match), obj):
             raise PreconditionFailed()
 
     def respond_with(self, obj: Model, data: dict, status: int = 200, headers: dict | None = None) -> Response:
-        return Response(data, status=status, headers={"ETag": etag_of(obj), **(headers or {})})
+        return Response(data, status=status, headers={"ETag": self.object_tag(obj), **(headers or {})})
+
+    # --- Conditional reads (core/conditional.py) ---------------------------------------------
+    conditional_actions: tuple[str, ...] = ("list", "retrieve", "versions")
+    _generations: tuple[int, int] | None = None
+    _read_context: str | None = None
+
+    def conditional_context(self) -> tuple:
+        """What this viewset's bodies depend on besides the generations and the request."""
+        return ()
+
+    def is_conditional_read(self) -> bool:
+        return self.request.method in ("GET", "HEAD") and self.action in self.conditional_actions
+
+    def generations(self) -> tuple[int, int]:
+        """The organization's and the global generation: on a read, as of its start (read once,
+        before the body); on a write, as of now (after its own bumps)."""
+        if self.request.method not in SAFE_METHODS:
+            return generations.read(self.principal.organization_id)
+        if self._generations is None:
+            self._generations = generations.read(self.principal.organization_id)
+        return self._generations
+
+    def context_for(self, path: str | None = None) -> str:
+        """The context digest of a body served now at `path` (the request's own URL by default)."""
+        return conditional.context_of(
+            organization_id=self.principal.organization_id,
+            generations=self.generations(),
+            url=self.request.build_absolute_uri(path),
+            media_type=self.request.accepted_renderer.media_type,
+            extra=self.conditional_context(),
+        )
+
+    def object_tag(self, obj: Model) -> str:
+        """An object's ETag: for a read, under the context read at its start; for a write's
+        response, under the state the write made, at the object's URL."""
+        if self._read_context is not None:
+            return conditional.object_tag(obj, self._read_context)
+        path = reverse(f"{self.basename}-detail", kwargs={"pk": obj.pk})
+        return conditional.object_tag(obj, self.context_for(path))
+
+    def check_not_modified(self, request: Request) -> None:
+        """Before the body is read: a 304 when If-None-Match names the current body."""
+        self._if_none_match = conditional.parse_if_none_match(request.headers.get("If-None-Match"))
+        self._read_context = self.context_for()
+        tag = conditional.current_tag(self._if_none_match, self._read_context)
+        if tag is not None:
+            raise conditional.NotModified(tag)
 
     # --- Strict query strings ----------------------------------------------------------------
     paginated_actions = ("list", "versions")
@@ -155,12 +177,27 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         if not getattr(self, "swagger_fake_view", False):
             organizations.record(self.principal.organization_id, self.principal.organization_slug)
         self.check_query_parameters(request)
+        if self.is_conditional_read():
+            self.check_not_modified(request)
         self._idempotency = idempotency.begin(request, self.principal)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
             return exc.response
+        if isinstance(exc, conditional.NotModified):
+            return exc.response()
         return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self._read_context is not None and response.status_code in (200, 304):
+            if response.status_code == 200:
+                if "ETag" not in response:
+                    response["ETag"] = conditional.context_tag(self._read_context)
+                if "*" in self._if_none_match:  # any current representation matches
+                    response = conditional.not_modified(response["ETag"])
+            response["Cache-Control"] = conditional.CACHE_CONTROL
+            patch_vary_headers(response, ("Authorization",))
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         """A POST with an `Idempotency-Key` is one transaction: the key's record and the work

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 
 from core.api.viewsets import TenantScopedViewSet
 from core.errors import exception_handler as api_exception_handler
+from core.openapi import conditional_read
 from models_registry import lifecycle, selectors
 from models_registry.api.serializers import represent_model, represent_resolved
 from models_registry.entitlements import entitled_q
@@ -165,6 +166,9 @@ class OpenAIModelViewSet(TenantScopedViewSet):
     def get_exception_handler(self):
         return openai_exception_handler
 
+    def conditional_context(self) -> tuple:
+        return (*selectors.read_context(), self._owner())  # `owned_by` names the token's organization
+
     def visible_to(self, organization_id: str):
         """What the caller can use now: enabled and entitled, not retired; a user model also needs
         a usable base."""
@@ -189,7 +193,7 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         summary="List the models you can use (OpenAI-compatible)",
         description="OpenAI's `GET /v1/models`: `{object: list, data: [Model]}` with `id` = slug.",
         tags=TAGS,
-        responses={200: OpenAIModelListSerializer, **openai_error_responses(400, 401, 403, 429)},
+        **conditional_read(responses={200: OpenAIModelListSerializer, **openai_error_responses(400, 401, 403, 429)}),
     )
     def list(self, request: Request) -> Response:
         models = list(self.get_queryset().order_by("is_system", "slug"))
@@ -208,7 +212,9 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         summary="Get a model you can use (OpenAI-compatible)",
         description="OpenAI's `GET /v1/models/{model}` by slug, with the resolved system prompt.",
         tags=TAGS,
-        responses={200: OpenAIModelDetailSerializer, **openai_error_responses(400, 401, 403, 404, 429)},
+        **conditional_read(
+            responses={200: OpenAIModelDetailSerializer, **openai_error_responses(400, 401, 403, 404, 429)}
+        ),
     )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
         queryset = selectors.with_system_prompt(self.get_queryset(), self.principal.organization_id)

@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 
 from core.api.versions import VersionedViewSetMixin, version_actions_schema
 from core.api.viewsets import UUID_PATTERN, ResourceViewSet
-from core.openapi import crud_schema
+from core.openapi import conditional_read, crud_schema
 from core.schema_errors import error_responses
 from models_registry import lifecycle, resolved_cache, selectors, services
 from models_registry.api import schema_docs
@@ -95,6 +95,11 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         self.check_object_permissions(self.request, obj)
         return obj
 
+    conditional_actions = (*ResourceViewSet.conditional_actions, "resolved", "deprecations")
+
+    def conditional_context(self) -> tuple:
+        return selectors.read_context()
+
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.models_visible_to(organization_id)
         if self.action == "resolved":
@@ -153,7 +158,9 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
 
     def resolved_cache_key(self) -> str:
         if not hasattr(self, "_resolved_cache_key"):
-            self._resolved_cache_key = resolved_cache.key(self.principal.organization_id, self.kwargs["pk"])
+            self._resolved_cache_key = resolved_cache.key(
+                self.principal.organization_id, self.kwargs["pk"], self.generations()
+            )
         return self._resolved_cache_key
 
     def prefetch_cache_keys(self) -> tuple[str, ...]:
@@ -170,8 +177,9 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         "`isUsable` is false when the model or its parent system model is disabled, or the base model has "
         "retired (`unusableReason` names the successor).",
         tags=TAGS,
-        parameters=schema_docs.LIFECYCLE_HEADERS,
-        responses={200: ResolvedAIModelSerializer, **error_responses(401, 403, 404, 429)},
+        **conditional_read(
+            schema_docs.LIFECYCLE_HEADERS, {200: ResolvedAIModelSerializer, **error_responses(400, 401, 403, 404, 429)}
+        ),
         examples=schema_docs.RESOLVED_EXAMPLES,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -197,8 +205,7 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         "day, grouped by the time left: `retired`, `within30Days`, `within90Days`, `later` (or no day set), "
         "soonest first, each with the successor to move to (`PATCH parentId`). Days are UTC days.",
         tags=TAGS,
-        parameters=[],
-        responses={200: DeprecationsSerializer, **error_responses(401, 403, 429)},
+        **conditional_read(responses={200: DeprecationsSerializer, **error_responses(400, 401, 403, 429)}),
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def deprecations(self, request: Request) -> Response:

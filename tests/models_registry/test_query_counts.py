@@ -16,14 +16,16 @@ from tests.models_registry.helpers import MODELS_URL, create, detail_url, resolv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
-LIST_QUERIES = 1  # the page with its total (COUNT(*) OVER ()), the parents' columns joined in
-RETRIEVE_QUERIES = 1  # the model with its parent
-RESOLVED_QUERIES = 2  # the model with its parent and composition; the composition's particles in order
+# Every read first reads the two cache generations its ETag is made of (core.conditional).
+LIST_QUERIES = 2  # the page with its total (COUNT(*) OVER ()), the parents' columns joined in
+RETRIEVE_QUERIES = 2  # the model with its parent
+RESOLVED_QUERIES = 3  # the model with its parent and composition; the composition's particles in order
+NOT_MODIFIED_QUERIES = 1  # the generations, and nothing else: the body is neither read nor rendered
 # The parent, the name's uniqueness, the organization's entitlement to the parent (issue 16), the
 # slugs taken like the one made from the name (issue 17), then in a savepoint: the quota's
 # entitlement row (locked), the model, its history row, its audit event, and the UPDATE that bumps
-# the organization's cache generation (issue 15).
-CREATE_QUERIES = 11
+# the organization's cache generation (issue 15); after the write, the generations for the ETag.
+CREATE_QUERIES = 12
 
 
 def test_list_query_count_does_not_grow_with_rows(
@@ -90,3 +92,15 @@ def test_create_query_count(admin_client: APIClient, parent: AIModel, django_ass
         response = create(admin_client, parentId=str(parent.id), name="Counted")
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("kind", ["list", "retrieve", "resolved"])
+def test_a_304_reads_only_the_generations(
+    admin_client: APIClient, user_model: AIModel, django_assert_num_queries: Callable, kind: str
+) -> None:
+    url = {"list": MODELS_URL, "retrieve": detail_url(user_model.pk), "resolved": resolved_url(user_model.pk)}[kind]
+    etag = admin_client.get(url)["ETag"]
+    with django_assert_num_queries(NOT_MODIFIED_QUERIES):
+        response = admin_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""

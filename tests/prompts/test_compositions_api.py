@@ -399,7 +399,7 @@ def test_list_query_count_is_constant(admin_client, django_assert_num_queries, p
         CompositionFactory(particles=[ParticleFactory() for _ in range(particles_per_composition)])
 
     admin_client.get("/v1/prompt-particles")  # the organization's first request records it
-    with django_assert_num_queries(2):  # the page with its total, items with their particles
+    with django_assert_num_queries(3):  # the ETag's generations, the page with its total, items with their particles
         response = admin_client.get(URL)
 
     assert response.json()["count"] == 3
@@ -411,7 +411,7 @@ def test_retrieve_query_count_is_constant(admin_client, django_assert_num_querie
     composition = CompositionFactory(particles=[ParticleFactory() for _ in range(particles_per_composition)])
 
     admin_client.get("/v1/prompt-particles")  # the organization's first request records it
-    with django_assert_num_queries(2):  # the composition, its items with their particles
+    with django_assert_num_queries(3):  # the generations, the composition, its items with their particles
         response = admin_client.get(detail(composition.pk))
 
     assert len(response.json()["particleIds"]) == particles_per_composition
