@@ -64,6 +64,7 @@ def etag_of(obj: Model) -> str:
 class TenantScopedViewSet(viewsets.GenericViewSet):
     resource: str = ""
     lookup_value_regex = UUID_PATTERN
+    lookup_description = "The object's id (a UUID)."  # the path parameter's, in the OpenAPI document
     read_only_global_message = "Global objects cannot be changed through the API."
 
     def visible_to(self, organization_id: str) -> QuerySet:
