@@ -8,7 +8,7 @@ DEV_ORG ?= organization-test-demo
 # Development server settings (never used in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint check bench clean venv venv-dev
+.PHONY: run test lint check openapi-lint bench clean venv venv-dev
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
@@ -50,10 +50,18 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-## check: lint, migrations in step with the models, OpenAPI document valid
+## check: lint, migrations in step with the models, OpenAPI document valid and lint-clean
 check: $(VENV)/.dev lint
 	SECRET_KEY=check $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY=check $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(MAKE) --no-print-directory openapi-lint
+
+## openapi-lint: redocly lint (redocly.yaml) with no problem, and the hey-api TypeScript SDK
+## type-checks under tsc --strict (Node.js and npm; tools cached in ~/.cache/model-registry/)
+openapi-lint: $(VENV)/.dev
+	@set -e; dir="$$(mktemp -d)"; trap 'rm -rf "$$dir"' EXIT; \
+	SECRET_KEY=check $(PY) manage.py spectacular --file "$$dir/openapi.yaml"; \
+	$(PY) -m tests.clients.openapi_check "$$dir/openapi.yaml"
 
 ## bench: the performance benchmarks (PostgreSQL, gunicorn); prints one table
 bench: $(VENV)/.dev

@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.PrincipalRateThrottle"],
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -207,6 +207,16 @@ if DEFAULT_ENTITLEMENT not in ("all", "plan"):
 # How long an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 
+# The OpenAPI document's server, contact and license (`make openapi-lint` checks the document).
+# The server is relative by default: Swagger UI and Redoc call the host that serves them, and a
+# generated client takes its base URL from the caller (hey-api's default becomes "", so a browser
+# calls its own origin). Set the deployment's public URL to make it a generated client's default.
+OPENAPI_SERVER_URL = env.str("OPENAPI_SERVER_URL", default="/")
+# Relative URLs resolve against the server: the landing page (links to the docs) and /license.
+OPENAPI_CONTACT_URL = env.str("OPENAPI_CONTACT_URL", default="/")
+OPENAPI_CONTACT_EMAIL = env.str("OPENAPI_CONTACT_EMAIL", default="")
+OPENAPI_LICENSE_URL = env.str("OPENAPI_LICENSE_URL", default="/license")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model Registry API",
     "DESCRIPTION": (
@@ -215,6 +225,36 @@ SPECTACULAR_SETTINGS = {
         "particles. Authenticate with a Stytch B2B session JWT or M2M access token."
     ),
     "VERSION": "1.0.0",
+    "SERVERS": [{"url": OPENAPI_SERVER_URL, "description": "This deployment of the Model Registry."}],
+    "CONTACT": {
+        "name": "Model Registry API support",
+        "url": OPENAPI_CONTACT_URL,
+        **({"email": OPENAPI_CONTACT_EMAIL} if OPENAPI_CONTACT_EMAIL else {}),
+    },
+    # Not open source: the project ships no LICENSE and its npm manifests say UNLICENSED.
+    "LICENSE": {"name": "Proprietary", "url": OPENAPI_LICENSE_URL},
+    # Every tag an operation uses, described (redocly's operation-tag-defined and tag-description).
+    "TAGS": [
+        {
+            "name": "models",
+            "description": "System models curated by staff, and your organization's user models built "
+            "on them; the resolved configuration a runtime needs.",
+        },
+        {
+            "name": "prompt-particles",
+            "description": "Reusable pieces of a system prompt: role, tone, guardrails, format, ...",
+        },
+        {
+            "name": "prompt-compositions",
+            "description": "System prompts assembled from ordered particles, and a preview of the text they render.",
+        },
+        {"name": "audit", "description": "Who changed what in your organization, and when."},
+        {
+            "name": "openai-compatible",
+            "description": "The models you can use, in the shape of OpenAI's "
+            "`/v1/models`, for runtimes and gateways that speak OpenAI.",
+        },
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",

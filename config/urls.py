@@ -8,6 +8,8 @@ from models_registry.api.openai import openai_not_found
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
+    # The OpenAPI document's info.license.url (settings.OPENAPI_LICENSE_URL).
+    path("license", TemplateView.as_view(template_name="license.txt", content_type="text/plain"), name="license"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

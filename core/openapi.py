@@ -1,14 +1,37 @@
-"""What the API's write operations share, described once for the OpenAPI document: request
-headers, and request bodies that refuse unknown fields."""
+"""What the API's operations share, described once for the OpenAPI document: the schema class,
+request headers, and request bodies that refuse unknown fields."""
 
 from typing import Any
 
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.settings import api_settings
 
 from core.idempotency import MAX_KEY_LENGTH
 from core.schema_errors import error_responses
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, with the view's `lookup_description` on its lookup path parameter.
+
+    drf-spectacular describes `{id}` only when it reads the type from the model field; a
+    `lookup_value_regex` gives the type instead and leaves the parameter undescribed (redocly's
+    parameter-description). Every operation of a viewset, its extra actions included, gets it.
+    """
+
+    def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
+        parameters = super()._resolve_path_parameters(variables)
+        lookup = getattr(self.view, "lookup_url_kwarg", None) or getattr(self.view, "lookup_field", None)
+        if lookup == "pk" and api_settings.SCHEMA_COERCE_PATH_PK:
+            lookup = "id"  # as the document names it
+        description = getattr(self.view, "lookup_description", None)
+        for parameter in parameters:
+            if description and parameter["name"] == lookup and not parameter.get("description"):
+                parameter["description"] = description
+        return parameters
+
 
 IF_MATCH = OpenApiParameter(
     "If-Match",

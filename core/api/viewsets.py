@@ -40,6 +40,7 @@ UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 class TenantScopedViewSet(viewsets.GenericViewSet):
     resource: str = ""
     lookup_value_regex = UUID_PATTERN
+    lookup_description = "The object's id (a UUID)."  # the path parameter's, in the OpenAPI document
     read_only_global_message = "Global objects cannot be changed through the API."
 
     def visible_to(self, organization_id: str) -> QuerySet:

@@ -22,7 +22,6 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -30,7 +29,7 @@ from rest_framework.response import Response
 
 from core.api.viewsets import TenantScopedViewSet
 from core.errors import exception_handler as api_exception_handler
-from core.openapi import conditional_read
+from core.openapi import AutoSchema, conditional_read
 from models_registry import lifecycle, selectors
 from models_registry.api.serializers import represent_model, represent_resolved
 from models_registry.entitlements import entitled_q
@@ -158,6 +157,9 @@ class OpenAIModelViewSet(TenantScopedViewSet):
     queryset = AIModel.objects.all()
     lookup_field = "slug"
     lookup_value_regex = SLUG_URL_PATTERN
+    lookup_description = (
+        "The model's slug (OpenAI's model id); your organization's user model wins over a system model."
+    )
     http_method_names = ["get", "head", "options"]
     pagination_class = None
     filter_backends: list = []

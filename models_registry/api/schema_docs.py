@@ -39,8 +39,20 @@ CREATE_EXAMPLES = [
     ),
 ]
 
+UPDATE_EXAMPLES = [
+    OpenApiExample(
+        "A smaller window and output limit", request_only=True, value={"contextWindow": 64000, "maxTokens": 2048}
+    ),
+    OpenApiExample(
+        "Back to the parent's output limit, a prompt of its own",
+        request_only=True,
+        value={"maxTokens": None, "systemPromptOverride": "You are a concise assistant for Acme's support team."},
+    ),
+]
+
 _USER_MODEL = {
     "id": "550e8400-e29b-41d4-a716-446655440000",
+    "slug": "large-model-omni",
     "name": "large-model Omni",
     "description": "Advanced language model for complex tasks",
     "provider": "provider-a",
@@ -59,6 +71,10 @@ _USER_MODEL = {
     "systemPromptOverride": "",
     "createdAt": "2025-09-08T06:33:19Z",
     "updatedAt": "2025-09-08T06:33:19Z",
+    "lifecycleStatus": "active",
+    "deprecatedAt": None,
+    "retiresAt": None,
+    "successorId": None,
     "inheritedFields": [
         "provider",
         "providerModelId",

@@ -53,6 +53,8 @@ def _lifecycle_dates(body: dict) -> tuple[date | None, date | None]:
         descriptions={
             "list": "The enabled system models your organization is entitled to, plus its own user models "
             "(enabled or not).",
+            "retrieve": "One model, by id or slug. A user model carries its parent's values for what it inherits "
+            "(`inheritedFields` names them); Deprecation, Sunset and Link announce its system model's retirement.",
             "create": "Create a user model on top of a system model. It inherits pricing and capabilities "
             "from its parent and may override name, limits, streaming, the enabled flag and its system prompt.",
             "partial_update": "Send only the fields that change; the rules are checked on the merged state. "
@@ -62,6 +64,7 @@ def _lifecycle_dates(body: dict) -> tuple[date | None, date | None]:
         examples={
             "retrieve": schema_docs.RESPONSE_EXAMPLES,
             "create": schema_docs.CREATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
+            "partial_update": schema_docs.UPDATE_EXAMPLES + schema_docs.RESPONSE_EXAMPLES,
         },
         read_headers=schema_docs.LIFECYCLE_HEADERS,
     ),
@@ -83,6 +86,9 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     read_only_global_message = "System models cannot be changed or deleted through the API."
     # A model by UUID or by slug (the caller's organization's user model first, then a system model).
     lookup_value_regex = f"(?:{UUID_PATTERN}|{SLUG_URL_PATTERN})"
+    lookup_description = (
+        "The model's id (a UUID) or its slug; by slug, your organization's user model wins over a system model."
+    )
 
     def get_object(self) -> AIModel:
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]

@@ -39,6 +39,10 @@ PARTICLE_RESPONSE_EXAMPLES = [
     ),
 ]
 
+PARTICLE_UPDATE_EXAMPLES = [
+    OpenApiExample("New content", request_only=True, value={"content": _TONE}),
+]
+
 COMPOSITION_CREATE_EXAMPLES = [
     OpenApiExample(
         "Role, tone and a guardrail",
@@ -65,6 +69,12 @@ COMPOSITION_RESPONSE_EXAMPLES = [
             "createdAt": "2025-09-08T06:33:19Z",
             "updatedAt": "2025-09-08T06:33:19Z",
         },
+    ),
+]
+
+COMPOSITION_UPDATE_EXAMPLES = [
+    OpenApiExample(
+        "Particles in a new order, one dropped", request_only=True, value={"particleIds": [_TONE_ID, _ROLE_ID]}
     ),
 ]
 

@@ -43,6 +43,9 @@ COMPOSITION_TAGS = ["prompt-compositions"]
         },
         descriptions={
             "list": "Your organization's particles plus the global ones curated by staff.",
+            "retrieve": "One of your organization's particles, or a global one.",
+            "create": "A particle of your organization: `kind` says what it does in a prompt, `content` is its text. "
+            "Compositions put particles in order.",
             "partial_update": "Send only the fields that change. Every composition using the particle, and every "
             "model using such a composition, renders the new content from now on; the change may not make any of "
             "those compositions exceed the rendered prompt limit. Global particles cannot be changed (403).",
@@ -52,6 +55,7 @@ COMPOSITION_TAGS = ["prompt-compositions"]
         examples={
             "retrieve": schema_docs.PARTICLE_RESPONSE_EXAMPLES,
             "create": schema_docs.PARTICLE_CREATE_EXAMPLES + schema_docs.PARTICLE_RESPONSE_EXAMPLES,
+            "partial_update": schema_docs.PARTICLE_UPDATE_EXAMPLES + schema_docs.PARTICLE_RESPONSE_EXAMPLES,
             "destroy": [schema_docs.PARTICLE_IN_USE_EXAMPLE],
         },
         delete_conflicts=True,
@@ -104,6 +108,7 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         },
         descriptions={
             "list": "Your organization's compositions plus the global ones, each with its rendered prompt.",
+            "retrieve": "One of your organization's compositions, or a global one, with its rendered prompt.",
             "create": "`particleIds` orders the particles; `renderedPrompt` joins their content with a blank line.",
             "partial_update": "Send only the fields that change; `particleIds` replaces the whole ordered list. "
             "Global compositions cannot be changed (403).",
@@ -113,6 +118,9 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         examples={
             "retrieve": schema_docs.COMPOSITION_RESPONSE_EXAMPLES,
             "create": schema_docs.COMPOSITION_CREATE_EXAMPLES
+            + schema_docs.COMPOSITION_RESPONSE_EXAMPLES
+            + [schema_docs.PARTICLE_IDS_INVALID_EXAMPLE],
+            "partial_update": schema_docs.COMPOSITION_UPDATE_EXAMPLES
             + schema_docs.COMPOSITION_RESPONSE_EXAMPLES
             + [schema_docs.PARTICLE_IDS_INVALID_EXAMPLE],
             "destroy": [schema_docs.COMPOSITION_IN_USE_EXAMPLE],

@@ -50,16 +50,32 @@ class Sent:
     body: Any  # the answer when it is not a page (an error), for the failure message
 
 
-def run(command: list[str], *, cwd: Path, timeout: float) -> str:
-    """Run a command; its output goes into the failure when it exits non-zero."""
-    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0", "npm_config_update_notifier": "false"}
+def run(command: list[str], *, cwd: Path, timeout: float, merge_stderr: bool = False) -> str:
+    """Run a command; its output goes into the failure when it exits non-zero. With `merge_stderr`,
+    the answer is stdout and stderr interleaved (@redocly/cli reports on stderr)."""
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "FORCE_COLOR": "0",
+        "npm_config_update_notifier": "false",
+        # @redocly/cli (openapi_check.py): no usage reports, no update check.
+        "REDOCLY_TELEMETRY": "off",
+        "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+    }
     completed = subprocess.run(  # noqa: S603 - fixed commands, no shell
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if completed.returncode != 0:
         raise AssertionError(
             f"{' '.join(command)} exited {completed.returncode}\n"
-            f"--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr}"
+            f"--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr or ''}"
         )
     return completed.stdout
 

@@ -38,6 +38,29 @@ def test_schema_is_public(api_client: APIClient) -> None:
     assert api_client.get("/api/schema/").status_code == 200
 
 
+def test_the_document_names_its_server_contact_and_license(client, schema: dict[str, Any]) -> None:
+    """Relative by default (settings.OPENAPI_*_URL): the viewers call the host that serves them, and
+    the license is this deployment's /license page."""
+    assert schema["servers"] == [{"url": "/", "description": "This deployment of the Model Registry."}]
+    assert schema["info"]["contact"]["url"] == "/"
+    assert schema["info"]["license"] == {"name": "Proprietary", "url": "/license"}
+
+    response = client.get(schema["info"]["license"]["url"])
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Proprietary. All rights reserved." in response.content.decode()
+
+
+def test_every_tag_and_path_parameter_is_described(schema: dict[str, Any]) -> None:
+    described = {tag["name"] for tag in schema["tags"] if tag.get("description")}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert set(operation["tags"]) <= described, (method, path)
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description"), (method, path, parameter["name"])
+
+
 def test_schema_documents_the_models_endpoints(schema: dict[str, Any]) -> None:
     paths = schema["paths"]
 
