@@ -29,6 +29,8 @@ INHERITED_WHEN_EMPTY = ("max_tokens", "description")
 # What a user model is told of a composition it may not use, or that does not exist (the same words,
 # so another organization's composition is not told apart from a missing one).
 COMPOSITION_NOT_VISIBLE = "No prompt composition with id {pk} is visible to your organization."
+# What a user model is told of a base system model that staff have disabled.
+PARENT_DISABLED = "Must reference an enabled system model; {name} is disabled."
 
 
 class SystemPromptSource(models.TextChoices):

@@ -23,7 +23,7 @@ from core.history import copy_to_history, delete_with_actor, save_with_actor
 from models_registry import lifecycle
 from models_registry.entitlements import Entitlement, entitled_q
 from models_registry.lifecycle import LifecycleStatus
-from models_registry.models import COMPOSITION_NOT_VISIBLE, AIModel, child_limit_errors
+from models_registry.models import COMPOSITION_NOT_VISIBLE, PARENT_DISABLED, AIModel, child_limit_errors
 from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
 from prompts.models import PromptComposition
 
@@ -112,11 +112,73 @@ def ensure_within_quota(organization_id: str) -> None:
 
 
 def user_model_create(*, organization_id: str, actor: str, data: dict[str, Any]) -> AIModel:
-    instance = AIModel(organization_id=organization_id, is_system=False, **data)
+    return _create(AIModel(organization_id=organization_id, is_system=False, **data), actor=actor)
+
+
+def _create(instance: AIModel, *, actor: str, change_reason: str | None = None) -> AIModel:
+    """The rules every new user model meets, whichever way it is made: an open, entitled base,
+    the organization's quota, and a slug made from the name when none was given."""
     ensure_open_for_new_models(instance.parent)
-    ensure_entitled(instance.parent, organization_id)
+    ensure_entitled(instance.parent, instance.organization_id)
     slug_made = not instance.slug
-    return _save(instance, actor=actor, check_quota=True, slug_made=slug_made)
+    return _save(instance, actor=actor, check_quota=True, slug_made=slug_made, change_reason=change_reason)
+
+
+# --- Cloning -------------------------------------------------------------------------------------
+
+CLONE_CHANGE_REASON = "Cloned from {name} ({pk})"
+# What a clone of a user model copies (besides its base): every value it may override.
+CLONED_FIELDS = (
+    "description",
+    "context_window",
+    "max_tokens",
+    "supports_streaming",
+    "is_enabled",
+    "system_prompt_composition_id",
+    "system_prompt_override",
+)
+
+
+def clone_values(source: AIModel) -> dict[str, Any]:
+    """The values a clone of `source` starts from, before its new name and slug.
+
+    A user model: its base and every override it has (limits, streaming, enabled flag,
+    description, system prompt). A system model: a user model built on it with its limits
+    (context window and streaming copied; max tokens and description inherited, so they follow
+    it), enabled, and its system prompt (a global composition or an override text).
+    """
+    if source.is_system:
+        return {
+            "parent": source,
+            "context_window": source.context_window,
+            "max_tokens": None,
+            "supports_streaming": source.supports_streaming,
+            "is_enabled": True,
+            "description": "",
+            "system_prompt_composition_id": source.system_prompt_composition_id,
+            "system_prompt_override": source.system_prompt_override,
+        }
+    return {"parent": source.parent, **{field: getattr(source, field) for field in CLONED_FIELDS}}
+
+
+def user_model_clone(*, source: AIModel, organization_id: str, actor: str, name: str, slug: str = "") -> AIModel:
+    """A new user model of the organization copied from `source` (`clone_values`), named `name`,
+    with `slug` or one made from the name. It is checked as a create is: the model's own rules
+    (name unique in the organization, limits against the base, a composition it may use), an
+    enabled, open and entitled base, and the quota. Recorded as a created version whose reason
+    names the source."""
+    if not source.is_system and source.organization_id != organization_id:
+        raise ValidationError("A user model can be cloned only within its own organization.")
+    instance = AIModel(organization_id=organization_id, is_system=False, name=name, slug=slug, **clone_values(source))
+    if not instance.parent.is_enabled:
+        raise ValidationError({"parent": [PARENT_DISABLED.format(name=repr(instance.parent.name))]})
+    later = set() if slug else {"slug"}  # made from the name when saved, free at that moment
+    # The relations are checked by the save: the composition is locked then, the base above.
+    instance.full_clean(
+        exclude={"parent", "system_prompt_composition", *later}, validate_unique=False, validate_constraints=False
+    )
+    validate_unique_constraints(instance, exclude=later)
+    return _create(instance, actor=actor, change_reason=CLONE_CHANGE_REASON.format(name=source.name, pk=source.pk))
 
 
 def user_model_update(*, instance: AIModel, actor: str, data: dict[str, Any]) -> AIModel:

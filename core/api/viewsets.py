@@ -42,6 +42,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     lookup_description = "The object's id (a UUID)."  # the path parameter's, in the OpenAPI document
     read_only_global_message = "Global objects cannot be changed through the API."
+    # Actions that only read their object, whatever their method (a clone copies it): a global
+    # object may be their object too.
+    object_reading_actions: tuple[str, ...] = ()
 
     def visible_to(self, organization_id: str) -> QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define visible_to(organization_id).")
@@ -69,7 +72,11 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
 
     def check_object_permissions(self, request, obj: Model) -> None:
         super().check_object_permissions(request, obj)
-        if request.method not in SAFE_METHODS and obj.organization_id != self.principal.organization_id:
+        if (
+            request.method not in SAFE_METHODS
+            and self.action not in self.object_reading_actions
+            and obj.organization_id != self.principal.organization_id
+        ):
             raise exceptions.PermissionDenied(self.read_only_global_message)
 
     # --- Lost updates -------------------------------------------------------------------

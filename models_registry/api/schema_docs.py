@@ -88,6 +88,36 @@ _USER_MODEL = {
 
 RESPONSE_EXAMPLES = [OpenApiExample("A user model", response_only=True, value=_USER_MODEL)]
 
+CLONE_EXAMPLES = [
+    OpenApiExample(
+        "A copy with a new name (the slug is made from it)",
+        request_only=True,
+        value={"name": "large-model Omni (staging)"},
+    ),
+    OpenApiExample(
+        "A copy with a new name and slug",
+        request_only=True,
+        value={"name": "Acme Support EU", "slug": "acme-support-eu"},
+    ),
+    OpenApiExample(
+        "The clone",
+        response_only=True,
+        status_codes=["201"],
+        value={
+            **_USER_MODEL,
+            "id": "550e8400-e29b-41d4-a716-446655440003",
+            "name": "large-model Omni (staging)",
+            "slug": "large-model-omni-staging",
+            "lifecycleStatus": "active",
+            "deprecatedAt": None,
+            "retiresAt": None,
+            "successorId": None,
+            "createdAt": "2025-09-09T08:12:44Z",
+            "updatedAt": "2025-09-09T08:12:44Z",
+        },
+    ),
+]
+
 RESOLVED_EXAMPLES = [
     OpenApiExample(
         "Resolved user model",

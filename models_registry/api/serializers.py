@@ -13,17 +13,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.versions import VersionSerializer
-from core.serializers import ValidatedModelSerializer
+from core.serializers import StrictFieldsMixin, ValidatedModelSerializer
 from models_registry import lifecycle, limits
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import (
     COMPOSITION_NOT_VISIBLE,
     INHERITED_ALWAYS,
     INHERITED_WHEN_EMPTY,
+    PARENT_DISABLED,
     AIModel,
     SystemPromptSource,
     inherited_field_names,
 )
+from models_registry.slugs import validate_slug
 from prompts.models import PromptComposition
 
 HELP = {
@@ -344,7 +346,7 @@ class SystemModelField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": "No system model with id {pk_value}.",
         "not_system": "Must reference a system model, not a user model.",
-        "disabled": "Must reference an enabled system model; {name} is disabled.",
+        "disabled": PARENT_DISABLED,
         "incorrect_type": "Must be a UUID string, not {data_type}.",
     }
 
@@ -445,6 +447,24 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
             attrs.setdefault("context_window", parent.context_window)
             attrs.setdefault("supports_streaming", parent.supports_streaming)
         return super().validate(attrs)
+
+
+class ModelCloneSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Schema for cloning a model: the clone's name, and its slug if not made from the name."""
+
+    name = serializers.CharField(
+        min_length=limits.NAME_MIN_LENGTH,
+        max_length=limits.NAME_MAX_LENGTH,
+        help_text="The clone's name, unique in your organization (ignoring case).",
+    )
+    slug = serializers.CharField(
+        required=False,
+        min_length=limits.SLUG_MIN_LENGTH,
+        max_length=limits.SLUG_MAX_LENGTH,
+        validators=[validate_slug],
+        help_text="The clone's slug: lowercase letters, digits, '.', '_', '-', at most "
+        f"{limits.SLUG_MAX_LENGTH} characters, unique in your organization. Made from the name when not given.",
+    )
 
 
 class ModelPromptSnapshotSerializer(serializers.Serializer):

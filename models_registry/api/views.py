@@ -1,8 +1,10 @@
 import re
 from datetime import date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -11,7 +13,8 @@ from rest_framework.reverse import reverse
 
 from core.api.versions import VersionedViewSetMixin, version_actions_schema
 from core.api.viewsets import UUID_PATTERN, ResourceViewSet
-from core.openapi import conditional_read, crud_schema
+from core.errors import as_api_errors, wire_names
+from core.openapi import ETAG, IDEMPOTENCY_KEY, LOCATION, conditional_read, crud_schema
 from core.schema_errors import error_responses
 from models_registry import lifecycle, resolved_cache, selectors, services
 from models_registry.api import schema_docs
@@ -20,6 +23,7 @@ from models_registry.api.serializers import (
     ROW_COLUMNS,
     AIModelSerializer,
     DeprecationsSerializer,
+    ModelCloneSerializer,
     ModelPromptVersionSerializer,
     ResolvedAIModelSerializer,
     UserModelWriteSerializer,
@@ -84,6 +88,7 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     version_serializer_class = ModelPromptVersionSerializer
     filterset_class = AIModelFilter
     read_only_global_message = "System models cannot be changed or deleted through the API."
+    object_reading_actions = ("clone",)  # a system model can be cloned: the clone is the organization's
     # A model by UUID or by slug (the caller's organization's user model first, then a system model).
     lookup_value_regex = f"(?:{UUID_PATTERN}|{SLUG_URL_PATTERN})"
     lookup_description = (
@@ -115,6 +120,8 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def get_serializer_class(self):
         if self.action == "resolved":
             return ResolvedAIModelSerializer
+        if self.action == "clone":
+            return ModelCloneSerializer
         return super().get_serializer_class()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -203,6 +210,50 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
             until_change = lifecycle.seconds_until_change(*_lifecycle_dates(body))
             resolved_cache.put(cache_key, body, max_seconds=until_change)
         return Response(body, headers=self.lifecycle_headers(body))
+
+    @extend_schema(
+        operation_id="models_clone",
+        summary="Clone a model",
+        description="Make a new user model of your organization from a model you can see, with a new `name` "
+        "(unique in your organization) and optionally a `slug` (else made from the name).\n\n"
+        "- A **user model** is copied with everything it overrides: limits, streaming, description, system "
+        "prompt (override or composition) and `isEnabled` (a disabled model's clone is disabled too; enable it "
+        "with PATCH). Its parent is the source's parent.\n"
+        "- A **system model** becomes the parent of a new, enabled user model with its limits: its "
+        "`contextWindow` and `supportsStreaming`, and its `maxTokens` and description inherited; its system "
+        "prompt comes along too.\n\n"
+        "Checked as a create is: a disabled, deprecated or retired base, or one your organization is not "
+        "entitled to, is a 400 naming `parentId`; a taken name or slug a 400 naming it; a full quota a 409. "
+        "Another organization's model, or a system model you are not entitled to, is a 404. Needs write access.",
+        tags=TAGS,
+        request=ModelCloneSerializer,
+        parameters=[IDEMPOTENCY_KEY, LOCATION, ETAG],
+        responses={
+            201: OpenApiResponse(AIModelSerializer, description="Created; the Location header names the clone."),
+            **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        },
+        examples=schema_docs.CLONE_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def clone(self, request: Request, pk: str | None = None) -> Response:
+        source = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            clone = services.user_model_clone(
+                source=source,
+                organization_id=self.principal.organization_id,
+                actor=self.principal.actor,
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as exc:
+            # The rules name fields of the new model the body does not carry (its base: `parentId`),
+            # as a create names them.
+            raise exceptions.ValidationError(as_api_errors(exc, wire_names(UserModelWriteSerializer()))) from exc
+        location = reverse(f"{self.basename}-detail", kwargs={"pk": clone.pk}, request=request)
+        return self.respond_with(
+            clone, self.represent(clone), status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     @extend_schema(
         operation_id="models_deprecations",
