@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
@@ -568,3 +570,18 @@ def test_an_idempotency_key_replays_the_import_and_creates_nothing_more(admin_cl
     assert again.json() == first.json()
     assert row_counts() == counts
     assert AIModel.objects.filter(organization_id="org-b").count() == 4
+
+
+def test_an_export_costs_the_same_queries_for_one_object_or_many(admin_client, base, django_assert_max_num_queries):
+    particle = ParticleFactory(name="Only")
+    UserModelFactory(parent=base, system_prompt_composition=CompositionFactory(particles=[particle]))
+    with CaptureQueriesContext(connection) as one:
+        export(admin_client)
+    for index in range(10):
+        particles = [ParticleFactory(name=f"P{index}"), GlobalParticleFactory(name=f"G{index}")]
+        UserModelFactory(parent=base, system_prompt_composition=CompositionFactory(particles=particles))
+
+    with django_assert_max_num_queries(len(one)):
+        body = export(admin_client)
+
+    assert len(body["models"]) == 11
