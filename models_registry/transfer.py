@@ -414,7 +414,12 @@ class _Importer:
         )
         errors: dict[str, list[str]] = {}
         particle_ids = []
+        seen: dict[tuple[str, str], int] = {}
         for index, ref in enumerate(item["particle_ids"]):
+            first = seen.setdefault((ref["scope"], ref["name"]), index)
+            if first != index:
+                errors[f"particles[{index}]"] = [f"Each particle may appear once; already at particles[{first}]."]
+                continue
             try:
                 particle_ids.append(self._resolve("particles", ref, name=f"particles[{index}]").pk)
             except _ObjectError as exc:

@@ -406,6 +406,14 @@ def test_references_to_missing_objects_name_their_path(admin_client, base):
     }
 
 
+def test_a_particle_twice_in_a_composition_is_refused_at_the_repeat(admin_client, configuration):
+    doc = document(compositions=[{"name": "C", "particles": [{"name": "Friendly tone"}, {"name": "Friendly tone"}]}])
+
+    assert errors_of(do_import(admin_client, doc)) == {
+        "compositions[0].particles[1]": ["Each particle may appear once; already at particles[0]."]
+    }
+
+
 def test_a_reference_to_an_object_in_error_says_so(admin_client, base):
     too_long = "x" * 30_000
     doc = document(
