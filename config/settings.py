@@ -267,6 +267,15 @@ SPECTACULAR_SETTINGS = {
         # The OpenAI-compatible catalog's `object` discriminators.
         "OpenAIModelObjectEnum": [("model", "model")],
         "OpenAIListObjectEnum": [("list", "list")],
+        # Export and import (models_registry/api/transfer.py).
+        "TransferScopeEnum": [("organization", "organization"), ("global", "global")],
+        "TransferFormatVersionEnum": [(1, 1)],
+        "ImportResultEnum": [(name, name) for name in ("created", "updated", "unchanged", "error")],
+        "ImportObjectTypeEnum": [
+            ("prompt-particle", "prompt-particle"),
+            ("prompt-composition", "prompt-composition"),
+            ("model", "model"),
+        ],
     },
 }
 

@@ -21,6 +21,7 @@ class ResourcePermission(BasePermission):
 
     Read: any member of the organization, or the ``read:<resource>`` / ``read:*`` scope.
     Write: a member with a role in ``STYTCH_WRITE_ROLES``, or ``write:<resource>`` / ``write:*``.
+    A view over more than one resource names the others in ``also_resources``: each is checked.
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
@@ -32,12 +33,17 @@ class ResourcePermission(BasePermission):
         principal = request.user
         if not isinstance(principal, Principal):
             raise NotAuthenticated()
-        if not self.needs_write(request):
+        for name in (resource, *getattr(view, "also_resources", ())):
+            self.check_access(principal, name, write=self.needs_write(request))
+        return True
+
+    def check_access(self, principal: Principal, resource: str, *, write: bool) -> None:
+        if not write:
             if principal.can_read(resource):
-                return True
+                return
             raise PermissionDenied(f"Reading {resource} needs the 'read:{resource}' or 'read:*' scope.")
         if principal.can_write(resource):
-            return True
+            return
         if principal.kind == "member":
             roles = ", ".join(settings.STYTCH_WRITE_ROLES)
             raise PermissionDenied(f"Writing {resource} needs one of the roles: {roles}.")

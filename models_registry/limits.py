@@ -39,3 +39,8 @@ MAX_USER_MODELS_QUOTA = 1_000_000
 # Slugs (models_registry.slugs)
 SLUG_MIN_LENGTH = 1
 SLUG_MAX_LENGTH = 100
+
+# Export and import of an organization's configuration (models_registry.transfer): at most this
+# many objects in each list of a document (`particles`, `compositions`, `models`). The whole
+# body is also bound by the API's request size limit (DATA_UPLOAD_MAX_MEMORY_SIZE, a 413).
+TRANSFER_MAX_ITEMS = 500
