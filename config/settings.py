@@ -233,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     },
     # Not open source: the project ships no LICENSE and its npm manifests say UNLICENSED.
     "LICENSE": {"name": "Proprietary", "url": OPENAPI_LICENSE_URL},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.typed_nullable_references",
+    ],
     # Every tag an operation uses, described (redocly's operation-tag-defined and tag-description).
     "TAGS": [
         {
@@ -249,6 +253,11 @@ SPECTACULAR_SETTINGS = {
             "description": "System prompts assembled from ordered particles, and a preview of the text they render.",
         },
         {"name": "audit", "description": "Who changed what in your organization, and when."},
+        {
+            "name": "export-import",
+            "description": "Your organization's configuration as one document: to copy it to another "
+            "organization (staging to production), or to keep it in version control.",
+        },
         {
             "name": "openai-compatible",
             "description": "The models you can use, in the shape of OpenAI's "

@@ -168,3 +168,22 @@ def crud_schema(
             },
         ),
     }
+
+
+def typed_nullable_references(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """A postprocessing hook: a nullable nested serializer is `{allOf: [$ref], nullable: true}`,
+    which OpenAPI 3.0 leaves untyped (`nullable` needs a `type` beside it: redocly's
+    nullable-type-sibling, and example validation fails on it). Such a node gets `type: object`."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("nullable") and "type" not in node and "allOf" in node:
+                node["type"] = "object"
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result)
+    return result
