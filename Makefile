@@ -5,8 +5,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEV_ORG ?= organization-test-demo
 
-# Development server settings (never used in production).
-DEV_ENV := DEBUG=true
+# The development settings every manage.py command reads (config/settings.py), written once.
+DOTENV_FILE ?= .env
 
 .PHONY: run test lint check openapi-lint bench clean venv venv-dev
 
@@ -24,22 +24,24 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
-## run: create the virtualenv, migrate, seed, print a development token and serve on 127.0.0.1:$(PORT)
-run: $(VENV)/.runtime
-	@$(DEV_ENV) $(PY) manage.py migrate --noinput
-	@$(DEV_ENV) $(PY) manage.py seed_system_models
+## run: create the virtualenv, write .env, migrate, seed, print a development token and serve on 127.0.0.1:$(PORT)
+run: $(VENV)/.runtime $(DOTENV_FILE)
+	@$(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_system_models
 	@echo
 	@echo "Development token (organization $(DEV_ORG), role stytch_admin, valid 24 h):"
 	@echo
-	@$(DEV_ENV) STYTCH_JWKS_URL="$$($(DEV_ENV) $(PY) manage.py dev_token --print-jwks-url)" \
-		$(PY) manage.py dev_token --org $(DEV_ORG) --ttl 86400
+	@$(PY) manage.py dev_token --org $(DEV_ORG) --ttl 86400
 	@echo
 	@echo "  API:    curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/v1/models"
 	@echo "  Docs:   http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  Admin:  http://127.0.0.1:$(PORT)/admin/  (create a staff account: $(PY) manage.py createsuperuser)"
 	@echo
-	@$(DEV_ENV) STYTCH_JWKS_URL="$$($(DEV_ENV) $(PY) manage.py dev_token --print-jwks-url)" \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# DEBUG for this one command only: the file it writes is what gives every later command its settings.
+$(DOTENV_FILE): | $(VENV)/.runtime
+	@DEBUG=true $(PY) manage.py dev_env --file $@
 
 ## test: the whole suite (SQLite by default; DATABASE_URL selects another database)
 test: $(VENV)/.dev

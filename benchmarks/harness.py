@@ -88,6 +88,7 @@ def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[
     return {
         "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
         "DEBUG": "false",
+        "DOTENV_FILE": "",  # a developer's .env (DEBUG=true) must not reach the measured server
         "SECRET_KEY": f"bench-{uuid.uuid4().hex}",
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "false",

@@ -2,6 +2,11 @@
 
 One module for every environment: development, tests, CI and production differ only
 in their environment variables. The README's configuration table lists them.
+
+A `.env` file in the project folder (django-environ's convention; `DOTENV_FILE` names
+another, empty for none) fills in what the environment does not set: `make run` writes one
+for development (`manage.py dev_env`), so every `manage.py` command works without a prefix.
+The real environment always wins; the test suite reads no file.
 """
 
 from pathlib import Path
@@ -12,6 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+DOTENV_FILE = env.str("DOTENV_FILE", default=str(BASE_DIR / ".env"))
+if DOTENV_FILE and Path(DOTENV_FILE).is_file():
+    environ.Env.read_env(DOTENV_FILE)  # never overrides a variable already set
 
 DEBUG = env.bool("DEBUG", default=False)
 
