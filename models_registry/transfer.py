@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import orjson
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from core.db import validate_unique_constraints
 from core.exceptions import Conflict, reference_of
-from models_registry import services
+from models_registry import limits, services
 from models_registry.entitlements import entitled_q
 from models_registry.models import AIModel
 from prompts import selectors as prompt_selectors
@@ -113,6 +115,25 @@ def _ensure_names_distinct(objects: Iterable[models.Model], what: str) -> None:
         )
 
 
+def ensure_importable(document: dict[str, Any]) -> None:
+    """An export is only worth making if an import takes it: `Conflict` when a list holds more than
+    TRANSFER_MAX_ITEMS objects or the document is larger than a request body may be
+    (DATA_UPLOAD_MAX_MEMORY_SIZE), naming which."""
+    too_long = [name for name in SECTIONS if len(document[name]) > limits.TRANSFER_MAX_ITEMS]
+    if too_long:
+        counts = ", ".join(f"{len(document[name])} {name}" for name in too_long)
+        raise Conflict(
+            f"This configuration is too large for one document ({counts}; an import takes at most "
+            f"{limits.TRANSFER_MAX_ITEMS} of each)."
+        )
+    size = len(orjson.dumps(document))
+    if size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        raise Conflict(
+            f"This configuration is too large for one document ({size} bytes; an import takes at most "
+            f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, the request size limit DATA_UPLOAD_MAX_MEMORY_SIZE)."
+        )
+
+
 def export_document(*, organization_id: str, organization_slug: str | None = None) -> dict[str, Any]:
     """The organization's user models, particles and compositions as one document (FORMAT_VERSION).
 
@@ -145,7 +166,7 @@ def export_document(*, organization_id: str, organization_slug: str | None = Non
         [*compositions, *PromptComposition.objects.filter(is_system=True, name__in=global_composition_names)],
         "compositions",
     )
-    return {
+    document = {
         "formatVersion": FORMAT_VERSION,
         "exportedAt": _timestamp(timezone.now()),
         "organization": {"id": organization_id, "slug": organization_slug},
@@ -180,6 +201,8 @@ def export_document(*, organization_id: str, organization_slug: str | None = Non
             for model in user_models
         ],
     }
+    ensure_importable(document)
+    return document
 
 
 # --- Import ------------------------------------------------------------------------------------

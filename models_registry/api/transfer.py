@@ -450,7 +450,9 @@ class TransferViewSet(TenantScopedViewSet):
         "objects by slug (models, system models) and by name (particles, compositions; `scope` tells your own "
         "from global ones), never by id: `POST /v1/import` applies it to this or another organization. The same "
         "configuration always exports to the same document, but for `exportedAt`. A 409 names the particles or "
-        "compositions that share a name (a name identifies them in the document): rename them first.",
+        "compositions that share a name (a name identifies them in the document): rename them first; so is a "
+        f"configuration no import could take (more than {limits.TRANSFER_MAX_ITEMS} objects of a kind, or a "
+        "document over the request size limit).",
         tags=TAGS,
         parameters=[],
         responses={200: TransferDocumentSerializer, **error_responses(400, 401, 403, 409, 429)},

@@ -188,6 +188,26 @@ def test_particles_sharing_a_name_cannot_be_exported_and_the_409_names_them(admi
     assert {ref["id"] for ref in body["references"]} == {str(twin.pk), str(configuration["particles"][1].pk)}
 
 
+def test_an_export_no_import_could_take_is_a_409_saying_why(admin_client, configuration, settings, monkeypatch):
+    """Whatever an export answers, an import takes: a list over the import's bound, or a document
+    over the request size limit, is refused at export, not discovered at import."""
+    document = admin_client.get(EXPORT_URL)
+    assert document.status_code == 200
+    lengths = {name: len(document.json()[name]) for name in ("particles", "compositions", "models")}
+    longest = max(lengths, key=lengths.get)
+
+    monkeypatch.setattr(limits, "TRANSFER_MAX_ITEMS", lengths[longest])  # at the bound: exported
+    assert admin_client.get(EXPORT_URL).status_code == 200
+    monkeypatch.setattr(limits, "TRANSFER_MAX_ITEMS", lengths[longest] - 1)  # one over: refused, naming the list
+    body = assert_error_shape(admin_client.get(EXPORT_URL), 409)
+    assert f"{lengths[longest]} {longest}" in body["detail"]
+    monkeypatch.undo()
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(document.content) - 100  # smaller than the document
+    body = assert_error_shape(admin_client.get(EXPORT_URL), 409)
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in body["detail"]
+
+
 def test_export_needs_read_access_to_models_and_prompts(m2m_client_for, configuration):
     assert_error_shape(m2m_client_for("read:models").get(EXPORT_URL), 403)
     assert_error_shape(m2m_client_for("read:prompts").get(EXPORT_URL), 403)
