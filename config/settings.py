@@ -204,10 +204,12 @@ THROTTLE_RATES = {
     "organization": env.str("THROTTLE_RATE_ORGANIZATION", default="6000/minute"),
     "client": env.str("THROTTLE_RATE_CLIENT", default="1200/minute"),
 }
-# How long a resolved model body may be kept in the cache (0: never cache). Bodies are keyed by the
-# generations in PostgreSQL (models_registry/resolved_cache.py); off unless the cache is shared by
-# every worker, where it pays.
-RESOLVED_CACHE_SECONDS = env.int("RESOLVED_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# How long a rendered read (a list page, an object, a resolved model) may be kept in the cache (0:
+# never cache). Responses are keyed by the generations in PostgreSQL (core/response_cache.py); off
+# unless the cache is shared by every worker, where it pays. RESOLVED_CACHE_SECONDS is its old name.
+RESPONSE_CACHE_SECONDS = env.int(
+    "RESPONSE_CACHE_SECONDS", default=env.int("RESOLVED_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+)
 # Which system models an organization without an explicit mode may use: "all" (every enabled
 # one) or "plan" (only its plan and additions; none until staff assign them).
 DEFAULT_ENTITLEMENT = env.str("DEFAULT_ENTITLEMENT", default="all")

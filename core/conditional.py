@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 
 from django.db.models import Model
+from django.http import HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -125,6 +126,17 @@ class NotModified(Exception):
 
     def response(self) -> Response:
         return not_modified(self.etag)
+
+
+class Answered(Exception):
+    """Raised before the body is read: the answer is already there (the shared cache's copy)."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__("answered")
+        self._response = response
+
+    def response(self) -> HttpResponse:
+        return self._response
 
 
 def not_modified(etag: str) -> Response:

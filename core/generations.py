@@ -9,8 +9,8 @@ command, moving user models to a successor, entitlement changes).
 
 So a pair of values read before a body is read names that body: once a write has committed
 (before its response is sent), every reader on every host reads newer values. Two readers use
-that: the resolved cache (models_registry.resolved_cache) keys its bodies by them, and
-conditional reads (core.conditional) make ETags of them.
+that: conditional reads (core.conditional) make ETags of them, and the response cache
+(core.response_cache) keys rendered responses by those ETags' digests.
 
 Reading them is one query by primary key.
 """

@@ -62,14 +62,6 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def seconds_until_change(deprecated_at: date | None, retires_at: date | None) -> float | None:
-    """How long the status of these dates stays what it is now (None: for ever). A cached body
-    that shows the status must not outlive it."""
-    now = timezone.now()
-    upcoming = [_midnight(day) for day in (deprecated_at, retires_at) if day is not None and _midnight(day) > now]
-    return (min(upcoming) - now).total_seconds() if upcoming else None
-
-
 def headers(*, deprecated_at: date | None, retires_at: date | None, successor_url: str | None) -> dict[str, str]:
     """The response headers announcing a deprecation (RFC 9745 `Deprecation`, a structured-field
     date), a retirement (RFC 8594 `Sunset`, an HTTP-date) and the successor (`Link`,

@@ -61,9 +61,11 @@ def stytch_jwks(settings: Any, jwks_file: Path) -> Iterator[Path]:
     settings.STYTCH_WRITE_ROLES = ["stytch_admin"]
     settings.STYTCH_JWKS_COOLDOWN = 30.0
     settings.STYTCH_JWKS_ALLOW_INSECURE = True  # the test JWKS is a file
-    # Invalidation happens on commit, which a test's transaction never does; the cache's own
-    # tests (tests/models_registry/test_resolved_cache.py) turn it on with real transactions.
-    settings.RESOLVED_CACHE_SECONDS = 0
+    # A test's transaction rolls back, and the generations with it, while a cached response stays:
+    # the next test would meet it under the same key. The cache's own tests
+    # (tests/models_registry/test_resolved_cache.py, tests/core/test_response_cache.py) turn it on
+    # with real transactions.
+    settings.RESPONSE_CACHE_SECONDS = 0
     jwks.reset()
     organizations.forget()  # the rows it recorded roll back with each test
     yield jwks_file

@@ -7,7 +7,8 @@
 - Lost updates: responses carry an `ETag`; PATCH and DELETE honour `If-Match` (412 on a
   mismatch) and lock the row while they check and write.
 - Conditional reads: every GET of an object, a list page or a version list carries a strong
-  `ETag`, and `If-None-Match` answers 304 before the body is read (core/conditional.py).
+  `ETag`, and `If-None-Match` answers 304 before the body is read (core/conditional.py); the
+  rendered 200 is kept in the shared cache under the same digest (core/response_cache.py).
 - Retries: POST honours `Idempotency-Key` (core/idempotency.py).
 - CRUD once (`ResourceViewSet`): list, retrieve, create, partial update and destroy, each
   answered the same way; a resource declares its queryset rule, its serializers and the
@@ -26,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from core import conditional, generations, idempotency, organizations
+from core import conditional, generations, idempotency, organizations, response_cache
 from core.authentication import Principal
 from core.errors import PreconditionFailed
 from core.exceptions import Conflict
@@ -106,6 +107,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     conditional_actions: tuple[str, ...] = ("list", "retrieve", "versions")
     _generations: tuple[int, int] | None = None
     _read_context: str | None = None
+    _served_from_cache = False
 
     def conditional_context(self) -> tuple:
         """What this viewset's bodies depend on besides the generations and the request."""
@@ -141,13 +143,32 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         path = reverse(f"{self.basename}-detail", kwargs={"pk": obj.pk})
         return conditional.object_tag(obj, self.context_for(path))
 
+    def read_context(self) -> str:
+        """The context digest of this read (core.conditional), computed once, before anything else."""
+        if self._read_context is None:
+            self._read_context = self.context_for()
+        return self._read_context
+
+    def prefetch_cache_keys(self) -> tuple[str, ...]:
+        """Read by the rate limiter's round trip to the cache (core.throttling)."""
+        if response_cache.enabled() and self.is_conditional_read():
+            return (response_cache.key(self.read_context()),)
+        return ()
+
     def check_not_modified(self, request: Request) -> None:
-        """Before the body is read: a 304 when If-None-Match names the current body."""
+        """Before the body is read: a 304 when If-None-Match names the current body, else the
+        rendered 200 from the shared cache when it is there."""
         self._if_none_match = conditional.parse_if_none_match(request.headers.get("If-None-Match"))
-        self._read_context = self.context_for()
-        tag = conditional.current_tag(self._if_none_match, self._read_context)
+        tag = conditional.current_tag(self._if_none_match, self.read_context())
         if tag is not None:
             raise conditional.NotModified(tag)
+        if response_cache.enabled():
+            cached = response_cache.get(
+                response_cache.key(self._read_context), getattr(request, "prefetched_cache", None)
+            )
+            if cached is not None:
+                self._served_from_cache = True
+                raise conditional.Answered(cached)
 
     # --- Strict query strings ----------------------------------------------------------------
     paginated_actions = ("list", "versions")
@@ -192,7 +213,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
             return exc.response
-        if isinstance(exc, conditional.NotModified):
+        if isinstance(exc, conditional.NotModified | conditional.Answered):
             return exc.response()
         return super().handle_exception(exc)
 
@@ -205,7 +226,17 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                     response = conditional.not_modified(response["ETag"])
             response["Cache-Control"] = conditional.CACHE_CONTROL
             patch_vary_headers(response, ("Authorization",))
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            self._read_context is not None
+            and response.status_code == 200
+            and request.method == "GET"
+            and not self._served_from_cache
+            and response_cache.enabled()
+        ):
+            response.render()
+            response_cache.put(response_cache.key(self._read_context), response)
+        return response
 
     def dispatch(self, request, *args, **kwargs):
         """A POST with an `Idempotency-Key` is one transaction: the key's record and the work

@@ -16,7 +16,7 @@ from core.api.viewsets import UUID_PATTERN, ResourceViewSet
 from core.errors import as_api_errors, wire_names
 from core.openapi import ETAG, IDEMPOTENCY_KEY, LOCATION, conditional_read, crud_schema
 from core.schema_errors import error_responses
-from models_registry import lifecycle, resolved_cache, selectors, services
+from models_registry import lifecycle, selectors, services
 from models_registry.api import schema_docs
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
@@ -169,19 +169,6 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def restore_version(self, instance: AIModel, record) -> AIModel:
         return services.model_prompt_restore(model=instance, record=record, actor=self.principal.actor)
 
-    def resolved_cache_key(self) -> str:
-        if not hasattr(self, "_resolved_cache_key"):
-            self._resolved_cache_key = resolved_cache.key(
-                self.principal.organization_id, self.kwargs["pk"], self.generations()
-            )
-        return self._resolved_cache_key
-
-    def prefetch_cache_keys(self) -> tuple[str, ...]:
-        """Read by the rate limiter's round trip to the cache (core.throttling)."""
-        if self.action == "resolved" and resolved_cache.enabled():
-            return (self.resolved_cache_key(),)
-        return ()
-
     @extend_schema(
         operation_id="models_resolved",
         summary="Get the effective configuration of a model",
@@ -197,18 +184,8 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def resolved(self, request: Request, pk: str | None = None) -> Response:
-        if not resolved_cache.enabled():
-            body = ResolvedAIModelSerializer(self.get_object()).data
-            return Response(body, headers=self.lifecycle_headers(body))
-        cache_key = self.resolved_cache_key()
-        body = resolved_cache.get(cache_key, getattr(request, "prefetched_cache", None))
-        if body is not None and lifecycle.status_of(*_lifecycle_dates(body)) != body["lifecycleStatus"]:
-            body = None  # cached before its base's lifecycle changed (the cache's expiry is the other guard)
-        if body is None:
-            body = dict(ResolvedAIModelSerializer(self.get_object()).data)
-            # Never kept past the day its lifecycle status changes (it shows the status).
-            until_change = lifecycle.seconds_until_change(*_lifecycle_dates(body))
-            resolved_cache.put(cache_key, body, max_seconds=until_change)
+        # Served from the shared cache before this runs when it can be (core/response_cache.py).
+        body = ResolvedAIModelSerializer(self.get_object()).data
         return Response(body, headers=self.lifecycle_headers(body))
 
     @extend_schema(

@@ -94,7 +94,7 @@ def private_redis(settings: Any) -> Iterator[PrivateRedis]:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
         },
     }
-    settings.RESOLVED_CACHE_SECONDS = 300
+    settings.RESPONSE_CACHE_SECONDS = 300
     settings.CACHE_BACKOFF_SECONDS = 5.0
     settings.THROTTLE_RATES = {"organization": "10000/minute", "client": "10000/minute"}
     breaker.reset()
@@ -187,7 +187,7 @@ def test_readyz_is_degraded_while_redis_is_away_and_recovers_without_a_restart(
 
     assert (away.status_code, away.json()["checks"]) == (200, {"database": "ok", "cache": "degraded"})
     assert (back.status_code, back.json()["checks"]) == (200, {"database": "ok", "cache": "ok"})
-    assert private_redis.keys("*resolved:*"), "the resolved body is cached in Redis again"
+    assert private_redis.keys("*response:*"), "the resolved response is cached in Redis again"
 
 
 def test_a_write_while_redis_is_paused_is_never_answered_500_nor_served_stale(
