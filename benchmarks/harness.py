@@ -250,12 +250,14 @@ class Server:
 
 
 @contextmanager
-def gunicorn_server(bench: Bench) -> Iterator[Server]:
-    """`gunicorn config.wsgi -c gunicorn.conf.py` with 2 workers on 127.0.0.1; always stopped on exit."""
+def gunicorn_server(bench: Bench, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`gunicorn config.wsgi -c gunicorn.conf.py` with 2 workers on 127.0.0.1; always stopped on exit.
+
+    `extra_env` changes the settings of this server only (e.g. RESPONSE_CACHE_SECONDS=0)."""
     port = free_port()
-    env = {**os.environ, **bench.env, "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"{HOST}:{port}"}
+    env = {**os.environ, **bench.env, **(extra_env or {}), "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"{HOST}:{port}"}
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    log_path = bench.workdir / "gunicorn.log"
+    log_path = bench.workdir / (f"gunicorn-{port}.log" if extra_env else "gunicorn.log")
     command = [str(gunicorn), "config.wsgi", "-c", "gunicorn.conf.py"]
     if "--no-control-socket" in subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True).stdout:
         # Leave the per-user control socket (~/.gunicorn/gunicorn.ctl) to any other gunicorn on the machine.
