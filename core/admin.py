@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -112,8 +112,19 @@ class ErrorsOnHiddenFieldsForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
+class PlainTextHelpMixin:
+    """A model's help texts are plain text (the API describes its fields with them too), but the
+    admin shows help as HTML: 'member:<id>' lost its '<id>' as an unknown tag. Escaped here, for
+    the form's fields and for the read-only ones alike."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        escaped = {field.name: escape(field.help_text) for field in self.model._meta.fields if field.help_text}
+        kwargs["help_texts"] = {**escaped, **kwargs.get("help_texts", {})}
+        return super().get_form(request, obj, **kwargs)
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(PlainTextHelpMixin, admin.ModelAdmin):
     """The audit trail, read-only: who created, changed or deleted what, and when."""
 
     list_display = ("occurred_at", "organization_id", "actor", "action", "object_type", "object_repr", "changed")
