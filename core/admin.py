@@ -4,12 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape, format_html
+from django.utils.http import urlencode
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.history import actor_of
+from core.history import actor_of, describe_actor, numbered
 from core.models import AuditEvent
 
 admin.site.site_header = "Model Registry"
@@ -35,10 +36,44 @@ def staff_actor(request) -> str:
     return actor_of(request.user)
 
 
+class VersionHistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin's "History" page, numbered like the API's versions and saying who made
+    each one: a member, an M2M client, a staff account or a system job (simple-history's own
+    "Changed by" knows only Django users, so it said "None" for every change made through the API)."""
+
+    object_history_list_template = "admin/version_history_list.html"
+    # simple-history sets each of these on every listed version (the template reads them).
+    history_list_display = ("changed_by", "reason")
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        return numbered(super().get_history_queryset(request, history_manager, pk_name, object_id))
+
+    def changed_by(self, record):
+        described = describe_actor(getattr(record, "history_actor", ""))
+        if described is None and record.history_user_id is not None:
+            described = ("staff account", record.history_user.get_username())
+        if described is None:
+            return "unknown (saved without an actor)"
+        kind, identifier = described
+        if kind == "staff account" and record.history_user_id is not None:
+            try:
+                url = reverse("admin:auth_user_change", args=[record.history_user_id])
+            except NoReverseMatch:
+                url = ""
+            if url:
+                return format_html('{} <a href="{}">{}</a>', kind, url, identifier)
+        # Everything this actor changed, across objects, in the audit trail.
+        url = reverse("admin:core_auditevent_changelist") + "?" + urlencode({"actor": record.history_actor})
+        return format_html('{} <a href="{}" title="Everything this {} changed">{}</a>', kind, url, kind, identifier)
+
+    def reason(self, record):
+        return record.history_change_reason or EMPTY
+
+
 def history_admin_base(model) -> type[admin.ModelAdmin]:
-    """SimpleHistoryAdmin (a "History" button listing the versions) once the model keeps history."""
+    """VersionHistoryAdmin (a "History" button listing the versions) once the model keeps history."""
     if hasattr(model, "history") and hasattr(model._meta, "simple_history_manager_attribute"):
-        return SimpleHistoryAdmin
+        return VersionHistoryAdmin
     return admin.ModelAdmin
 
 

@@ -260,6 +260,22 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
     def particle_count(self, obj) -> int:
         return obj.particle_count
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The History page's "What changed" also names a reorder: the particle order is a snapshot
+        on each version (`particle_ids`), not a column simple-history compares."""
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)
+        ids = {particle_id for record in records for particle_id in record.particle_ids}
+        names = {str(pk): name for pk, name in PromptParticle.objects.filter(pk__in=ids).values_list("pk", "name")}
+
+        def listed(record) -> str:
+            return ", ".join(names.get(particle_id, f"(deleted {particle_id})") for particle_id in record.particle_ids)
+
+        for newer, older in zip(records, records[1:], strict=False):
+            if newer.particle_ids != older.particle_ids:
+                change = {"field": "Particles", "old": listed(older), "new": listed(newer)}
+                newer.history_delta_changes = [*getattr(newer, "history_delta_changes", []), change]
+
     @admin.display(description="rendered prompt (as saved)")
     def rendered_prompt(self, obj):
         if obj is None:
