@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import (
     EMPTY,
     AddPageWithoutUsageMixin,
+    AdminModelForm,
     admin_link,
     adopt_saved,
     history_admin_base,
@@ -30,7 +31,7 @@ from prompts.rendering import render_composition
 OWNER_FIELDS = ("is_system", "organization_id")
 
 
-class OwnedPromptObjectForm(forms.ModelForm):
+class OwnedPromptObjectForm(AdminModelForm):
     """Global (no organization) or one organization's: `OwnedPromptObject.clean()` checks the pair."""
 
     def owner_changes_to(self) -> str | None:

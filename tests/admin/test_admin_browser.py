@@ -30,7 +30,7 @@ def test_staff_curates_a_system_model(page, staff_user):
     page.click("input[name=_save]")
 
     context_window_error = page.locator(".field-context_window .errorlist")
-    expect(context_window_error).to_contain_text("greater than or equal to 1")
+    expect(context_window_error).to_have_text("Must be 1 to 2,000,000.")
     expect(page.locator(".errornote")).to_be_visible()
     screenshot(page, "04-context-window-error")
     assert not SystemModel.objects.exists()
