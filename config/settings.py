@@ -38,6 +38,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "adminsortable2",  # drag-and-drop order of a composition's particles in the admin
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

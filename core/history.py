@@ -136,11 +136,30 @@ def delete_with_actor(instance: models.Model, *, actor: str) -> None:
     instance.delete()
 
 
-def numbered_history(obj: models.Model) -> QuerySet:
-    """The object's historical rows, newest first, each with `version_number` (1 = the first)."""
-    return obj.history.annotate(
+def numbered(records: QuerySet) -> QuerySet:
+    """One object's historical rows, newest first, each with `version_number` (1 = the first)."""
+    return records.annotate(
         version_number=Window(RowNumber(), order_by=[F("history_date").asc(), F("history_id").asc()])
     ).order_by("-history_date", "-history_id")
+
+
+def numbered_history(obj: models.Model) -> QuerySet:
+    """The object's historical rows, newest first, each with `version_number` (1 = the first)."""
+    return numbered(obj.history.all())
+
+
+ACTOR_KINDS = {"member": "member", "m2m": "M2M client", "staff": "staff account", "system": "system job"}
+
+
+def describe_actor(actor: str) -> tuple[str, str] | None:
+    """("member", "member-live-...") for "member:member-live-...": what kind of principal made a
+    change, and its id; None for an empty actor (a version written before actors were kept)."""
+    kind, _, identifier = actor.partition(":")
+    if not actor:
+        return None
+    if kind in ACTOR_KINDS and identifier:
+        return ACTOR_KINDS[kind], identifier
+    return "actor", actor
 
 
 def history_version(obj: models.Model, number: int) -> Any | None:

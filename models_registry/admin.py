@@ -21,8 +21,10 @@ from core.admin import (
     EnableDisableActionsMixin,
     ErrorsOnHiddenFieldsForm,
     TwoPaneSelectMultiple,
+    admin_labels,
     display_value,
     history_admin_base,
+    in_admin_labels,
     preformatted,
     staff_actor,
 )
@@ -257,7 +259,8 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
                         raise _MoveRefused(source, result)
                     results.append((source, result))
         except _MoveRefused as refused:
-            shown = refused.result.problems[:10]
+            labels = admin_labels(AIModel)
+            shown = [in_admin_labels(line, labels) for line in refused.result.problems[:10]]
             more = len(refused.result.problems) - len(shown)
             self.message_user(
                 request,
@@ -273,7 +276,8 @@ class SystemModelAdmin(AddPageWithoutUsageMixin, EnableDisableActionsMixin, hist
             )
             return
         except ValidationError as exc:
-            self.message_user(request, f"Nothing moved: {'; '.join(exc.messages)}", messages.ERROR)
+            shown = "; ".join(in_admin_labels(message, admin_labels(AIModel)) for message in exc.messages)
+            self.message_user(request, f"Nothing moved: {shown}", messages.ERROR)
             return
         summary = "; ".join(
             f"{len(result.models)} from {source.name} to {source.successor.name}" for source, result in results

@@ -7,15 +7,20 @@ next to its field; saving and deleting go through the same services as the API, 
 edit leaves the same version and audit event.
 """
 
+from adminsortable2.admin import CustomInlineFormSetMixin, SortableAdminBase, SortableTabularInline
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import JsonResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from core.admin import (
     EMPTY,
     AddPageWithoutUsageMixin,
+    AdminModelForm,
     admin_link,
     adopt_saved,
     history_admin_base,
@@ -25,12 +30,12 @@ from core.admin import (
 )
 from prompts import limits, services
 from prompts.models import PromptComposition, PromptCompositionParticle, PromptParticle
-from prompts.rendering import render_composition
+from prompts.rendering import render_composition, render_particles
 
 OWNER_FIELDS = ("is_system", "organization_id")
 
 
-class OwnedPromptObjectForm(forms.ModelForm):
+class OwnedPromptObjectForm(AdminModelForm):
     """Global (no organization) or one organization's: `OwnedPromptObject.clean()` checks the pair."""
 
     def owner_changes_to(self) -> str | None:
@@ -79,33 +84,36 @@ class PromptCompositionForm(OwnedPromptObjectForm):
 
 
 class CompositionParticleForm(forms.ModelForm):
-    position = forms.IntegerField(
-        min_value=0,
-        max_value=limits.COMPOSITION_PARTICLES_MAX - 1,
-        help_text="Particles render in ascending position.",
-    )
-
     class Meta:
         model = PromptCompositionParticle
         fields = ("position", "particle")
 
 
-class CompositionParticleFormSet(forms.BaseInlineFormSet):
-    """The composition's particles in position order, checked as the service checks them.
+class CompositionParticleFormSet(CustomInlineFormSetMixin, forms.BaseInlineFormSet):
+    """The composition's particles in the order staff dragged them to, checked as the service checks them.
 
-    The rows are not saved by the formset: `PromptCompositionAdmin` hands the ordered particle
-    ids to `services.composition_create` / `composition_update` with the composition's fields,
-    so a reorder is one version with `particleIds` changed, as through the API.
+    django-admin-sortable2 keeps `position` in a hidden input and renumbers the saved rows as
+    they are dragged; a row added since the last save has no position yet and comes after them,
+    in the order it was added. The rows are not saved by the formset: `PromptCompositionAdmin`
+    hands the ordered particle ids to `services.composition_create` / `composition_update` with
+    the composition's fields, so a reorder is one version with `particleIds` changed (with its
+    audit event and cache bump), as through the API.
     """
 
     def particle_ids(self) -> list:
         kept = [
-            form
-            for form in self.forms
+            (index, form)
+            for index, form in enumerate(self.forms)
             if not self._should_delete_form(form) and form.cleaned_data.get("particle") is not None
         ]
-        kept.sort(key=lambda form: form.cleaned_data["position"])
-        return [form.cleaned_data["particle"].pk for form in kept]
+
+        def place(entry):
+            index, form = entry
+            position = form.cleaned_data.get("position")
+            return (position is None, position if position is not None else 0, index)
+
+        kept.sort(key=place)
+        return [form.cleaned_data["particle"].pk for _, form in kept]
 
     def clean(self):
         super().clean()
@@ -121,7 +129,7 @@ class CompositionParticleFormSet(forms.BaseInlineFormSet):
             raise ValidationError(exc.messages) from exc
 
 
-class PromptCompositionParticleInline(admin.TabularInline):
+class PromptCompositionParticleInline(SortableTabularInline):
     model = PromptCompositionParticle
     form = CompositionParticleForm
     formset = CompositionParticleFormSet
@@ -131,7 +139,7 @@ class PromptCompositionParticleInline(admin.TabularInline):
     min_num = limits.COMPOSITION_PARTICLES_MIN
     max_num = limits.COMPOSITION_PARTICLES_MAX
     verbose_name = "particle"
-    verbose_name_plural = "particles (in position order)"
+    verbose_name_plural = "particles (drag a saved row by its handle to reorder)"
 
     def get_extra(self, request, obj=None, **kwargs):
         return 3 if obj is None else 1
@@ -199,7 +207,7 @@ class PromptParticleAdmin(AddPageWithoutUsageMixin, history_admin_base(PromptPar
 
 
 @admin.register(PromptComposition)
-class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(PromptComposition)):
+class PromptCompositionAdmin(SortableAdminBase, AddPageWithoutUsageMixin, history_admin_base(PromptComposition)):
     sections_for_saved_objects = ("Rendered prompt", "Where used")
     form = PromptCompositionForm
     inlines = (PromptCompositionParticleInline,)
@@ -220,6 +228,48 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
 
     def get_changeform_initial_data(self, request):
         return {"is_system": True, **super().get_changeform_initial_data(request)}
+
+    class Media:
+        js = ("prompts/composition_preview.js",)
+
+    def get_urls(self):
+        opts = self.model._meta
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(self.preview_view),  # staff only, CSRF-checked
+            name=f"{opts.app_label}_{opts.model_name}_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @staticmethod
+    def preview_response(*, owner: str | None, particle_ids: list) -> dict:
+        """What the form's particles render to, for `owner`, with the checks and the rendering of
+        a save through the API (services.resolve_particles, prompts.rendering)."""
+        try:
+            particles = services.resolve_particles(organization_id=owner, particle_ids=particle_ids)
+        except ValidationError as exc:
+            errors, rendered = exc.messages, ""
+        else:
+            errors, rendered = [], render_particles(particles)
+        return {
+            "renderedPrompt": rendered,
+            "characters": len(rendered),
+            "maxCharacters": limits.RENDERED_PROMPT_MAX_LENGTH,
+            "errors": errors,
+        }
+
+    def preview_view(self, request):
+        """The change form's live preview (prompts/static/prompts/composition_preview.js): the
+        form's particle ids, in order, and its owner fields, POSTed; nothing is saved."""
+        return require_POST(self._preview)(request)
+
+    def _preview(self, request):
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        owner = services.owner_of(
+            {"is_system": request.POST.get("is_system") == "on", "organization_id": request.POST.get("organization_id")}
+        )
+        return JsonResponse(self.preview_response(owner=owner, particle_ids=request.POST.getlist("particle_ids")))
 
     def save_model(self, request, obj, form, change):
         """Saved with its particles, by the service, in `save_related`."""
@@ -259,6 +309,22 @@ class PromptCompositionAdmin(AddPageWithoutUsageMixin, history_admin_base(Prompt
     @admin.display(description="particles", ordering="particle_count")
     def particle_count(self, obj) -> int:
         return obj.particle_count
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The History page's "What changed" also names a reorder: the particle order is a snapshot
+        on each version (`particle_ids`), not a column simple-history compares."""
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)
+        ids = {particle_id for record in records for particle_id in record.particle_ids}
+        names = {str(pk): name for pk, name in PromptParticle.objects.filter(pk__in=ids).values_list("pk", "name")}
+
+        def listed(record) -> str:
+            return ", ".join(names.get(particle_id, f"(deleted {particle_id})") for particle_id in record.particle_ids)
+
+        for newer, older in zip(records, records[1:], strict=False):
+            if newer.particle_ids != older.particle_ids:
+                change = {"field": "Particles", "old": listed(older), "new": listed(newer)}
+                newer.history_delta_changes = [*getattr(newer, "history_delta_changes", []), change]
 
     @admin.display(description="rendered prompt (as saved)")
     def rendered_prompt(self, obj):

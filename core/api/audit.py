@@ -19,7 +19,7 @@ from core.schema_errors import error_responses
 class AuditEventSerializer(serializers.ModelSerializer):
     occurredAt = serializers.DateTimeField(source="occurred_at", help_text="When the change happened.")
     organizationId = serializers.CharField(source="organization_id", help_text="The organization of the object.")
-    actor = serializers.CharField(help_text='Who made the change: "member:<id>", "m2m:<client id>" or "staff:<name>".')
+    actor = serializers.CharField(help_text="Who made the change: `member:<id>`, `m2m:<client id>` or `staff:<name>`.")
     action = serializers.ChoiceField(choices=AuditEvent.Action.choices, help_text="created, updated or deleted.")
     objectType = serializers.CharField(
         source="object_type", help_text="model, prompt-particle, prompt-composition or entitlement."
@@ -55,7 +55,7 @@ class AuditEventFilter(StrictFilterSet):
         choices=[(object_type, object_type) for object_type in audit.object_types()],  # the apps are ready here
         help_text="Only events of this kind of object.",
     )
-    actor = django_filters.CharFilter(field_name="actor", help_text='Only events by this actor, e.g. "member:<id>".')
+    actor = django_filters.CharFilter(field_name="actor", help_text="Only events by this actor, e.g. `member:<id>`.")
     action = django_filters.ChoiceFilter(field_name="action", choices=AuditEvent.Action.choices)
     since = UTCIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="From this time on.")
     until = UTCIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Before this time.")

@@ -49,7 +49,7 @@ class VersionSerializer(serializers.Serializer):
     )
     actor = serializers.CharField(
         source="history_actor",
-        help_text='Who made the change: "member:<member id>", "m2m:<client id>", "staff:<username>" or "system:<job>".',
+        help_text="Who made the change: `member:<member id>`, `m2m:<client id>`, `staff:<username>` or `system:<job>`.",
     )
     createdAt = serializers.DateTimeField(source="history_date", help_text="When the change was made.")
     changeType = ChangeTypeField(source="history_type", help_text="What the change was.")

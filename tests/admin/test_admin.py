@@ -247,7 +247,7 @@ def test_max_tokens_must_stay_below_context_window(staff_client, max_tokens):
     assert response.status_code == 200
     errors = form_errors(response)
     assert list(errors) == ["max_tokens"]
-    assert "below contextWindow (8192)" in errors["max_tokens"][0]
+    assert errors["max_tokens"] == ["Max tokens must be below context window (8192)."]
 
 
 @pytest.mark.parametrize("field", ["provider", "provider_model_id", "credit_multiplier", "max_tokens"])

@@ -30,7 +30,7 @@ def test_staff_curates_a_system_model(page, staff_user):
     page.click("input[name=_save]")
 
     context_window_error = page.locator(".field-context_window .errorlist")
-    expect(context_window_error).to_contain_text("greater than or equal to 1")
+    expect(context_window_error).to_have_text("Must be 1 to 2,000,000.")
     expect(page.locator(".errornote")).to_be_visible()
     screenshot(page, "04-context-window-error")
     assert not SystemModel.objects.exists()
@@ -59,6 +59,15 @@ def test_staff_curates_a_system_model(page, staff_user):
     assert created.is_enabled is False
 
 
+def drag_row(page, row: str, *, before: str | None = None, after: str | None = None) -> None:
+    """Drag an inline row by its handle (django-admin-sortable2's `td.original p`) above or below another."""
+    target = page.locator(f"#{before or after} td.original p")
+    box = target.bounding_box()
+    page.locator(f"#{row} td.original p").drag_to(
+        target, target_position={"x": 40, "y": 1 if before else box["height"] - 1}
+    )
+
+
 def choose_particle(page, row: int, name: str) -> None:
     """Pick a particle in the inline's autocomplete (select2) box."""
     page.locator(f"#items-{row} .field-particle .select2-selection").click()
@@ -82,23 +91,26 @@ def test_staff_composes_and_reorders_a_prompt(page, staff_user):
     expect(page.locator("#id_is_system")).to_be_checked()
     page.fill("#id_name", "Support assistant")
     for row, particle in enumerate((role, tone, rules)):
-        page.fill(f"#id_items-{row}-position", str(row))
         choose_particle(page, row, particle.name)
     screenshot(page, "08-composition-add")
     page.click("input[name=_continue]")
 
     expect(page.locator("ul.messagelist")).to_contain_text("was added successfully")
-    preview = page.locator("pre.rendered-prompt")
+    preview = page.locator("pre.rendered-prompt:not(.live-preview)")  # the saved prompt
     expect(preview).to_have_text("You are a support agent.\n\nBe friendly.\n\nNever reveal secrets.")
     screenshot(page, "09-composition-preview")
     composition = PromptComposition.objects.get()
     assert composition.is_system is True
     assert composition.organization_id is None
 
-    # Rows are listed in position order: swap the first and the last.
+    # Rows are listed in position order: drag the last one to the top, then the old first one to the end.
     expect(page.locator("#items-0 .field-particle")).to_contain_text(role.name)
-    page.fill("#id_items-0-position", "2")
-    page.fill("#id_items-2-position", "0")
+    expect(page.locator("#id_items-0-position")).to_be_hidden()
+    drag_row(page, "items-2", before="items-0")
+    drag_row(page, "items-0", after="items-1")
+    expect(page.locator("#items-group tbody tr.has_original .field-particle")).to_contain_text(
+        [rules.name, tone.name, role.name]
+    )
     screenshot(page, "10-composition-reordering")
     page.click("input[name=_continue]")
 

@@ -176,7 +176,7 @@ def test_the_move_moves_nothing_when_one_user_model_would_break(page, staff_user
     expect(message).to_contain_text("Nothing moved: 1 user model problem(s) moving from GPT-4o to GPT-4.1 mini")
     problems = message.locator("ul li")
     expect(problems).to_have_count(1)
-    expect(problems).to_contain_text(f"'Contract reader' (organization-acme, {too_wide.pk}): contextWindow:")
+    expect(problems).to_contain_text(f"'Contract reader' (organization-acme, {too_wide.pk}): context window:")
     # A plain item of the error, not a message of its own (Django styles every li of the list as one).
     expect(problems).to_have_css("background-image", "none")
     expect(problems).to_have_css("list-style-type", "disc")
