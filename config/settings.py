@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "simple_history",
     "core",
     "prompts",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    # High, before anything that answers on its own (a redirect, a 413, a 404), so those carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,6 +155,35 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
+# --- CORS (django-cors-headers): browser clients on other origins ------------------------
+# The origins (scheme://host[:port]) whose pages may call the API; none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# The JSON APIs only: the admin, the docs and the probes stay same-origin.
+CORS_URLS_REGEX = r"^/(v1|openai)/"
+# Bearer tokens, not cookies: no credentialed requests.
+CORS_ALLOW_CREDENTIALS = False
+# What clients send, and the response headers a browser client must be able to read.
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "X-Request-ID",
+    "Deprecation",
+    "Sunset",
+    "Link",
+)
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=3600)
 
 # --- Stytch B2B -----------------------------------------------------------------------
 STYTCH_PROJECT_ID = env.str("STYTCH_PROJECT_ID", default="project-test-00000000-0000-0000-0000-000000000000")
