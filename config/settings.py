@@ -4,6 +4,7 @@ One module for every environment: development, tests, CI and production differ o
 in their environment variables. The README's configuration table lists them.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -145,7 +146,8 @@ WHITENOISE_MANIFEST_STRICT = False
 # --- Security (production-safe defaults; development relaxes them through DEBUG) ------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes and the scrape come from inside the network, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -184,6 +186,17 @@ CORS_EXPOSE_HEADERS = (
     "Link",
 )
 CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=3600)
+
+# --- Metrics (core.metrics): who may scrape /metrics; nobody by default (404) ----------
+# A bearer token the scraper sends (compared in constant time), and/or the networks (CIDRs)
+# a scraper's REMOTE_ADDR may be in: behind a proxy, that is the proxy's address.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _cidr in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_cidr!r} is not a network ({_exc}).") from None
 
 # --- Stytch B2B -----------------------------------------------------------------------
 STYTCH_PROJECT_ID = env.str("STYTCH_PROJECT_ID", default="project-test-00000000-0000-0000-0000-000000000000")

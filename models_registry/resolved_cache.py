@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 
+from core import metrics
 from core.cache import guarded
 
 
@@ -37,10 +38,14 @@ def key(organization_id: str, model_id: Any, generations: tuple[int, int]) -> st
 
 
 def get(cache_key: str, prefetched: dict | None = None) -> dict | None:
-    """The cached body, or None: from what the rate limiter's round trip found, else from the cache."""
+    """The cached body, or None: from what the rate limiter's round trip found, else from the cache.
+    Counted as a hit or a miss (core.metrics); a miss while the cache is away is a miss too."""
     if prefetched is not None:
-        return prefetched.get(cache_key)
-    return guarded(lambda: caches["default"].get(cache_key), lambda: None, what="the resolved cache")
+        body = prefetched.get(cache_key)
+    else:
+        body = guarded(lambda: caches["default"].get(cache_key), lambda: None, what="the resolved cache")
+    (metrics.RESOLVED_CACHE_MISS if body is None else metrics.RESOLVED_CACHE_HIT).inc()
+    return body
 
 
 def put(cache_key: str, body: dict, *, max_seconds: float | None = None) -> None:
