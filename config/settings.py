@@ -125,10 +125,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Hashed, compressed file names once `collectstatic` has run (deployment); plain names before
-# that (development, tests), so a page never fails for a missing manifest.
-_STATIC_MANIFEST_READY = (STATIC_ROOT / "staticfiles.json").exists()
+# that (development, tests), so a page never fails for a missing manifest. STATIC_MANIFEST=true
+# makes `collectstatic` write the manifest (the Dockerfile does) and every later process use it.
+_STATIC_MANIFEST_READY = env.bool("STATIC_MANIFEST", default=(STATIC_ROOT / "staticfiles.json").exists())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
