@@ -21,11 +21,26 @@
 - Workers are not recycled by default: a recycle drops that worker's in-flight capacity and
   shows up as latency spikes (at ~1,000 req/s a 10,000-request limit recycles every 10 s).
   Set GUNICORN_MAX_REQUESTS if a leak ever needs bounding.
+- Metrics: prometheus-client's multiprocess mode. Every worker writes its samples to files in
+  PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless set) and /metrics, in whichever
+  worker answers, adds up the files of all of them (core.metrics). The directory is emptied at
+  start-up, so counters start from zero with the server; a dead worker's counts stay in the sums.
 """
 
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
+
+# Before prometheus_client is imported, here or in a worker: it picks multiprocess mode on import.
+metrics_dir_is_ours = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if metrics_dir_is_ours:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="model-registry-metrics-")
+metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+from prometheus_client import multiprocess  # noqa: E402 - after PROMETHEUS_MULTIPROC_DIR is set
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "gthread"
@@ -42,6 +57,22 @@ max_requests_jitter = max_requests // 10
 accesslog = None  # core.middleware writes one structured access line per request
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """The samples of an earlier run would add up with this one's."""
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid, str(metrics_dir))
+
+
+def on_exit(server):
+    if metrics_dir_is_ours:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def post_fork(server, worker):

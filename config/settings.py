@@ -9,6 +9,7 @@ for development (`manage.py dev_env`), so every `manage.py` command works withou
 The real environment always wins; the test suite reads no file.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "simple_history",
     "core",
     "prompts",
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    # High, before anything that answers on its own (a redirect, a 413, a 404), so those carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -131,10 +135,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Hashed, compressed file names once `collectstatic` has run (deployment); plain names before
-# that (development, tests), so a page never fails for a missing manifest.
-_STATIC_MANIFEST_READY = (STATIC_ROOT / "staticfiles.json").exists()
+# that (development, tests), so a page never fails for a missing manifest. STATIC_MANIFEST=true
+# makes `collectstatic` write the manifest (the Dockerfile does) and every later process use it.
+_STATIC_MANIFEST_READY = env.bool("STATIC_MANIFEST", default=(STATIC_ROOT / "staticfiles.json").exists())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -152,7 +157,8 @@ WHITENOISE_MANIFEST_STRICT = False
 # --- Security (production-safe defaults; development relaxes them through DEBUG) ------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes and the scrape come from inside the network, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -162,6 +168,46 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
+# --- CORS (django-cors-headers): browser clients on other origins ------------------------
+# The origins (scheme://host[:port]) whose pages may call the API; none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# The JSON APIs only: the admin, the docs and the probes stay same-origin.
+CORS_URLS_REGEX = r"^/(v1|openai)/"
+# Bearer tokens, not cookies: no credentialed requests.
+CORS_ALLOW_CREDENTIALS = False
+# What clients send, and the response headers a browser client must be able to read.
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "X-Request-ID",
+    "Deprecation",
+    "Sunset",
+    "Link",
+)
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=3600)
+
+# --- Metrics (core.metrics): who may scrape /metrics; nobody by default (404) ----------
+# A bearer token the scraper sends (compared in constant time), and/or the networks (CIDRs)
+# a scraper's REMOTE_ADDR may be in: behind a proxy, that is the proxy's address.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _cidr in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_cidr!r} is not a network ({_exc}).") from None
 
 # --- Stytch B2B -----------------------------------------------------------------------
 STYTCH_PROJECT_ID = env.str("STYTCH_PROJECT_ID", default="project-test-00000000-0000-0000-0000-000000000000")

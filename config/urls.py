@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from core import errors, health
+from core import errors, health, metrics
 from models_registry.api.openai import openai_not_found
 
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("license", TemplateView.as_view(template_name="license.txt", content_type="text/plain"), name="license"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus metrics, for the scrapers METRICS_TOKEN or METRICS_ALLOWED_NETWORKS allow (core.metrics).
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -4,6 +4,7 @@ Every call that may reach Redis goes through `guarded()`: when Redis refuses, ti
 (settings: a few hundred ms) or errs, the caller's fallback answers instead and the process
 skips Redis for CACHE_BACKOFF_SECONDS, so an outage costs one timeout per back-off window,
 not one per request. The first failure of a window is logged; recovery needs no restart.
+Each answer without the cache is counted (core.metrics: model_registry_cache_fallbacks_total).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TypeVar
 
 from django.conf import settings
 from redis.exceptions import RedisError
+
+from core import metrics
 
 logger = logging.getLogger("model_registry.cache")
 
@@ -57,11 +60,13 @@ breaker = Breaker()
 def guarded(call: Callable[[], T], fallback: Callable[[], T], *, what: str) -> T:
     """`call()`, or `fallback()` while the cache is away (and when this call finds it away)."""
     if breaker.is_open():
+        metrics.cache_fallback(what, "open")
         return fallback()
     try:
         return call()
     except CACHE_ERRORS as exc:
         breaker.trip(exc, what)
+        metrics.cache_fallback(what, "error")
         return fallback()
 
 

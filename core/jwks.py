@@ -3,7 +3,8 @@
 pyjwt's ``PyJWKClient`` accepts only ``http(s)`` URLs and forgets its keys when a fetch
 fails. This store also reads ``file://`` (the development keys of ``manage.py dev_token``),
 keeps the last good key set through an outage, and refetches at most once per
-``STYTCH_JWKS_COOLDOWN`` seconds however many unknown ``kid`` values arrive.
+``STYTCH_JWKS_COOLDOWN`` seconds however many unknown ``kid`` values arrive. Each fetch is
+counted by outcome (core.metrics: model_registry_jwks_fetches_total).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from urllib.parse import quote, urlsplit
 
 import jwt
 from django.conf import settings
+
+from core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +134,7 @@ class KeyStore:
         try:
             keys = parse_jwks(fetch_jwks(self.url, settings.STYTCH_JWKS_TIMEOUT))
         except JWKSFetchError as exc:
+            metrics.JWKS_FETCH_FAILURE.inc()
             logger.warning(
                 "Fetching the JWKS from %s failed (%s); keeping %d known key(s).",
                 self.url,
@@ -138,6 +142,7 @@ class KeyStore:
                 len(self._keys),
             )
             return
+        metrics.JWKS_FETCH_SUCCESS.inc()
         self._keys = keys
         self._loaded = True
 

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
 
+from core import metrics
 from core.cache import guarded
 
 # The headers a response is answered with again (the middleware add theirs, e.g. X-Request-ID).
@@ -45,13 +46,16 @@ def key(context: str) -> str:
 
 
 def get(cache_key: str, prefetched: dict | None = None) -> HttpResponse | None:
-    """The cached response, or None: from what the rate limiter's round trip found, else from the cache."""
+    """The cached response, or None: from what the rate limiter's round trip found, else from the cache.
+    Counted as a hit or a miss (core.metrics); a miss while the cache is away is a miss too."""
     if prefetched is not None:
         entry = prefetched.get(cache_key)
     else:
         entry = guarded(lambda: caches["default"].get(cache_key), lambda: None, what="the response cache")
     if entry is None:
+        metrics.RESPONSE_CACHE_MISS.inc()
         return None
+    metrics.RESPONSE_CACHE_HIT.inc()
     content, headers = entry
     return HttpResponse(content, status=200, headers=headers)
 

@@ -21,6 +21,7 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
+from core import metrics
 from core.authentication import Principal
 from core.cache import guarded
 
@@ -121,11 +122,14 @@ class PrincipalRateThrottle(BaseThrottle):
             return True
         prefetch = view.prefetch_cache_keys() if hasattr(view, "prefetch_cache_keys") else ()
         counters = [(key, duration) for key, duration, _, _ in limits]
-        counts, found = guarded(
-            lambda: increment_counters(self.cache, counters, prefetch),
+
+        def count_locally() -> tuple[list[int], None]:
             # While the shared cache is away, each process counts on its own (core.cache).
-            lambda: (increment_counters(caches[LOCAL_ALIAS], counters)[0], None),
-            what="rate limits",
+            metrics.RATE_LIMIT_LOCAL_FALLBACKS.inc()
+            return increment_counters(caches[LOCAL_ALIAS], counters)[0], None
+
+        counts, found = guarded(
+            lambda: increment_counters(self.cache, counters, prefetch), count_locally, what="rate limits"
         )
         if prefetch and found is not None:
             request.prefetched_cache = found
