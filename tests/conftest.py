@@ -252,3 +252,18 @@ def counting_redis_round_trips() -> Iterator[list[bytes]]:
 
     with mock.patch.object(AbstractConnection, "send_packed_command", send_packed_command):
         yield sent
+
+
+@pytest.fixture(params=["local-memory", "redis-with-rate-limits"])
+def response_cache_on(request: pytest.FixtureRequest, settings: Any) -> str:
+    """The response cache on (core/response_cache.py), twice: on the local-memory cache with no
+    rate limits, and on Redis with rate limits, where the limiter's round trip also reads the entry
+    (core.throttling). For tests with real transactions (the generations a key is made of commit)."""
+    settings.RESPONSE_CACHE_SECONDS = 300
+    settings.THROTTLE_RATES = {}
+    if request.param == "local-memory":  # even where the suite runs with REDIS_URL
+        settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else:
+        request.getfixturevalue("redis_cache")
+        settings.THROTTLE_RATES = {"organization": "10000/minute", "client": "10000/minute"}
+    return request.param

@@ -19,16 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the generations a key is
 READS = ("/v1/models", "/v1/models?limit=1&offset=1", "/v1/prompt-particles", "/v1/audit-events")
 
 
-@pytest.fixture(autouse=True, params=["local-memory", "redis-with-rate-limits"])
-def cache_on(request: pytest.FixtureRequest, settings: Any) -> str:
-    settings.RESPONSE_CACHE_SECONDS = 300
-    settings.THROTTLE_RATES = {}
-    if request.param == "local-memory":
-        settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    else:
-        request.getfixturevalue("redis_cache")
-        settings.THROTTLE_RATES = {"organization": "10000/minute", "client": "10000/minute"}
-    return request.param
+@pytest.fixture(autouse=True)
+def cache_on(response_cache_on: str) -> str:
+    return response_cache_on
 
 
 @pytest.fixture

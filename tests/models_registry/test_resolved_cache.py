@@ -15,18 +15,9 @@ from tests.factories import CompositionFactory, ParticleFactory, SystemModelFact
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on commit
 
 
-@pytest.fixture(autouse=True, params=["local-memory", "redis-with-rate-limits"])
-def cache_on(request: pytest.FixtureRequest, settings: Any) -> str:
-    """Every test runs twice: on the local-memory cache with no rate limits, and on Redis with
-    rate limits, where the limiter's round trip also reads the entry (core.throttling)."""
-    settings.RESPONSE_CACHE_SECONDS = 300
-    settings.THROTTLE_RATES = {}
-    if request.param == "local-memory":  # even where the suite runs with REDIS_URL
-        settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    else:
-        request.getfixturevalue("redis_cache")
-        settings.THROTTLE_RATES = {"organization": "10000/minute", "client": "10000/minute"}
-    return request.param
+@pytest.fixture(autouse=True)
+def cache_on(response_cache_on: str) -> str:
+    return response_cache_on
 
 
 @pytest.fixture
