@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core import generations
@@ -237,6 +238,19 @@ CHILD_CONFLICT_REASONS = {
 }
 
 
+def _may_conflict(parent_id: Any, new: AIModel) -> Q:
+    """The user models of `parent_id` that the new limits in `new` may break: a filter that narrows
+    what is read, never the rule. It keeps every row `child_limit_errors` could refuse (a test holds
+    the two together); the rule then decides."""
+    candidates = Q(context_window__gt=new.context_window) | Q(max_tokens__gte=F("context_window"))
+    if new.max_tokens is not None:
+        candidates |= Q(max_tokens__gt=new.max_tokens)
+        candidates |= Q(max_tokens__isnull=True, context_window__lte=new.max_tokens)  # inherits a max too large
+    if not new.supports_streaming:
+        candidates |= Q(supports_streaming=True)
+    return Q(parent_id=parent_id) & candidates
+
+
 def system_model_child_conflicts(
     new_values: dict[Any, AIModel], *, batch_size: int = 500
 ) -> dict[tuple[Any, str], list[str]]:
@@ -245,11 +259,17 @@ def system_model_child_conflicts(
     `new_values` maps a system model's pk to an instance holding its new values. The answer
     maps (pk, field) to the names of the user models that break, by `child_limit_errors`, the
     rule `AIModel.clean()` applies, so a change can be refused before it leaves them inconsistent.
+    The database returns only the children that may break (`_may_conflict`), so a system model
+    with a million user models costs one indexed scan, not a million rows in Python.
     """
     problems: dict[tuple[Any, str], list[str]] = defaultdict(list)
     ids = list(new_values)
     for start in range(0, len(ids), batch_size):
-        children: Iterable[tuple] = AIModel.objects.filter(parent_id__in=ids[start : start + batch_size]).values_list(
+        batch = ids[start : start + batch_size]
+        may_conflict = Q()
+        for pk in batch:
+            may_conflict |= _may_conflict(pk, new_values[pk])
+        children: Iterable[tuple] = AIModel.objects.filter(may_conflict).values_list(
             "parent_id", "name", "organization_id", "context_window", "max_tokens", "supports_streaming"
         )
         for parent_id, name, organization_id, context_window, max_tokens, streaming in children:

@@ -137,3 +137,64 @@ def test_a_user_model_uses_its_own_or_a_global_composition() -> None:
     }
     model.system_prompt_composition = CompositionFactory(organization_id=None, is_system=True)
     model.clean()
+
+
+# --- The child-conflict check reads only what may break (issue 19) -------------------------------
+
+
+@pytest.mark.django_db
+def test_the_child_conflict_query_keeps_every_child_the_rule_refuses() -> None:
+    """`system_model_child_conflicts` asks the database only for the children that may break; that
+    filter must never drop one `child_limit_errors` refuses. Every boundary of every limit (min-1,
+    min, max, max+1 around the new values), inherited and own max tokens, streaming on and off,
+    against the rule applied to every child in Python."""
+    import itertools
+
+    from models_registry.models import child_limit_errors
+    from models_registry.services import system_model_child_conflicts
+
+    parent = SystemModelFactory(context_window=200_000, max_tokens=100_000, supports_streaming=True)
+    new = SystemModelFactory.build(context_window=8_192, max_tokens=4_096, supports_streaming=False)
+    windows = (4_095, 4_096, 4_097, 8_191, 8_192, 8_193)
+    tokens = (None, 4_095, 4_096, 4_097, 8_191, 8_192)
+    expected: dict[str, list[str]] = {}
+    for index, (window, max_tokens, streaming) in enumerate(itertools.product(windows, tokens, (True, False))):
+        if max_tokens is not None and max_tokens >= window:
+            continue  # refused by its own rule (and CHECK) before it could exist
+        child = UserModelFactory(
+            parent=parent,
+            name=f"child {index}",
+            context_window=window,
+            max_tokens=max_tokens,
+            supports_streaming=streaming,
+        )
+        errors = child_limit_errors(new, context_window=window, max_tokens=max_tokens, supports_streaming=streaming)
+        for field in errors:
+            expected.setdefault(field, []).append(f"{child.name!r} ({child.organization_id})")
+
+    found = system_model_child_conflicts({parent.pk: new})
+
+    assert {field: sorted(names) for (_, field), names in found.items()} == {
+        field: sorted(names) for field, names in expected.items()
+    }
+    assert set(expected) == {"context_window", "max_tokens", "supports_streaming"}, "every kind of conflict occurs"
+
+
+@pytest.mark.django_db
+def test_the_child_conflict_query_reads_no_child_that_fits(django_assert_num_queries) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from models_registry.services import system_model_child_conflicts
+
+    parent = SystemModelFactory(context_window=200_000, max_tokens=100_000)
+    for index in range(20):
+        UserModelFactory(parent=parent, name=f"fits {index}", context_window=8_192, max_tokens=1_000)
+    new = SystemModelFactory.build(context_window=100_000, max_tokens=50_000, supports_streaming=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert system_model_child_conflicts({parent.pk: new}) == {}
+    assert len(queries) == 1
+    with connection.cursor() as cursor:  # the same query returns no row at all
+        cursor.execute(queries[0]["sql"].replace("%", "%%"))
+        assert cursor.fetchall() == []
