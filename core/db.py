@@ -109,6 +109,22 @@ def validate_unique_constraints(instance: models.Model, *, exclude: Iterable[str
         raise ValidationError(errors)
 
 
+def validate_for_write(
+    instance: models.Model, *, exclude: Iterable[str] = (), relations_checked: Iterable[str] = ()
+) -> None:
+    """The model's own rules on the state a write is about to save, as every write path checks
+    them (the API's serializers, the services that build an object themselves, the import):
+    field validators and `clean()` by `full_clean()`, then the unique constraints by the
+    constraints themselves (`validate_unique_constraints`). CHECK constraints are not run again:
+    the validators and `clean()` state the same rules, and the database still enforces them.
+
+    `exclude`: fields the write fills and checks itself (e.g. a slug made when saved), skipped by
+    both; `relations_checked`: relations already looked up, skipped by `full_clean()` only."""
+    exclude = set(exclude)
+    instance.full_clean(exclude=exclude | set(relations_checked), validate_unique=False, validate_constraints=False)
+    validate_unique_constraints(instance, exclude=exclude)
+
+
 def ensure_used_only_within(users: models.QuerySet, organization_id: str | None, *, what: str) -> None:
     """An object given to one organization may be used only by that organization's objects (a
     global object fits everywhere): `users` are what uses it, `what` names them in the error."""

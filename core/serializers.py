@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.db import validate_unique_constraints
+from core.db import validate_for_write
 from core.errors import as_api_errors, wire_names
 
 # The JSON type a field's value must have, by field class (the first match wins). DRF would
@@ -87,7 +87,7 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     CHECK constraints are not re-run here: each would cost a query, and the field validators
     and `clean()` already state the same rules (the database still enforces them). Unique
-    constraints are checked by the constraints themselves (`validate_unique_constraints`);
+    constraints are checked by the constraints themselves (`core.db.validate_for_write`);
     the database still decides between two concurrent writers.
     """
 
@@ -107,8 +107,7 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         resolved_relations = {name for name in attrs if model._meta.get_field(name).is_relation}
         later = self.fields_checked_later(attrs)
         try:
-            instance.full_clean(exclude=resolved_relations | later, validate_unique=False, validate_constraints=False)
-            validate_unique_constraints(instance, exclude=later)
+            validate_for_write(instance, exclude=later, relations_checked=resolved_relations)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._to_api_errors(exc)) from exc
         return attrs

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core import generations
 from core.audit import record_bulk_update, wire_name
-from core.db import ensure_used_only_within, lock_for_reference, validate_unique_constraints
+from core.db import ensure_used_only_within, lock_for_reference, validate_for_write, validate_unique_constraints
 from core.exceptions import Conflict
 from core.history import copy_to_history, delete_with_actor, save_with_actor
 from models_registry import lifecycle
@@ -175,10 +175,7 @@ def user_model_clone(*, source: AIModel, organization_id: str, actor: str, name:
         raise ValidationError({"parent": [PARENT_DISABLED.format(name=repr(instance.parent.name))]})
     later = set() if slug else {"slug"}  # made from the name when saved, free at that moment
     # The relations are checked by the save: the composition is locked then, the base above.
-    instance.full_clean(
-        exclude={"parent", "system_prompt_composition", *later}, validate_unique=False, validate_constraints=False
-    )
-    validate_unique_constraints(instance, exclude=later)
+    validate_for_write(instance, exclude=later, relations_checked={"parent", "system_prompt_composition"})
     return _create(instance, actor=actor, change_reason=CLONE_CHANGE_REASON.format(name=source.name, pk=source.pk))
 
 

@@ -35,7 +35,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from core.db import validate_unique_constraints
+from core.db import validate_for_write
 from core.exceptions import Conflict, reference_of
 from models_registry import limits, services
 from models_registry.entitlements import entitled_q
@@ -266,13 +266,6 @@ def _as_object_errors(exc: ValidationError, names: dict[str, str]) -> dict[str, 
     return errors
 
 
-def _checked(instance: models.Model, *, exclude: set[str]) -> None:
-    """The model's own rules on the new state, as the API's serializers check them
-    (`core.serializers.ValidatedModelSerializer`): field validators, `clean()`, unique constraints."""
-    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    validate_unique_constraints(instance, exclude=exclude)
-
-
 def _changes(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
     """The values of `data` that differ from the instance's (relations compared by id)."""
     changed = {}
@@ -375,7 +368,7 @@ class _Importer:
             if name in columns:
                 setattr(candidate, name, value)
         try:
-            _checked(candidate, exclude=exclude)
+            validate_for_write(candidate, exclude=exclude)
             obj = create(data) if existing is None else update(existing, changed)
         except ValidationError as exc:
             raise _ObjectError(_as_object_errors(exc, names)) from exc
