@@ -117,19 +117,9 @@ def current_tag(candidates: set[str], context: str) -> str | None:
     return None
 
 
-class NotModified(Exception):
-    """Raised before the body is read: the caller's copy, named by `etag`, is current."""
-
-    def __init__(self, etag: str) -> None:
-        super().__init__(etag)
-        self.etag = etag
-
-    def response(self) -> Response:
-        return not_modified(self.etag)
-
-
 class Answered(Exception):
-    """Raised before the body is read: the answer is already there (the shared cache's copy)."""
+    """Raised before the body is read: the answer is already there (a 304 for the caller's current
+    copy, or the shared cache's copy of the 200)."""
 
     def __init__(self, response: HttpResponse) -> None:
         super().__init__("answered")

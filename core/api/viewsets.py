@@ -107,7 +107,6 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     conditional_actions: tuple[str, ...] = ("list", "retrieve", "versions")
     _generations: tuple[int, int] | None = None
     _read_context: str | None = None
-    _served_from_cache = False
 
     def conditional_context(self) -> tuple:
         """What this viewset's bodies depend on besides the generations and the request."""
@@ -161,13 +160,12 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         self._if_none_match = conditional.parse_if_none_match(request.headers.get("If-None-Match"))
         tag = conditional.current_tag(self._if_none_match, self.read_context())
         if tag is not None:
-            raise conditional.NotModified(tag)
+            raise conditional.Answered(conditional.not_modified(tag))
         if response_cache.enabled():
             cached = response_cache.get(
                 response_cache.key(self._read_context), getattr(request, "prefetched_cache", None)
             )
             if cached is not None:
-                self._served_from_cache = True
                 raise conditional.Answered(cached)
 
     # --- Strict query strings ----------------------------------------------------------------
@@ -213,7 +211,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
             return exc.response
-        if isinstance(exc, conditional.NotModified | conditional.Answered):
+        if isinstance(exc, conditional.Answered):
             return exc.response()
         return super().handle_exception(exc)
 
@@ -231,7 +229,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
             self._read_context is not None
             and response.status_code == 200
             and request.method == "GET"
-            and not self._served_from_cache
+            and isinstance(response, Response)  # rendered here, not the cache's own copy
             and response_cache.enabled()
         ):
             response.render()
