@@ -106,11 +106,12 @@ def test_staff_composes_and_reorders_a_prompt(page, staff_user):
     # Rows are listed in position order: drag the last one to the top, then the old first one to the end.
     expect(page.locator("#items-0 .field-particle")).to_contain_text(role.name)
     expect(page.locator("#id_items-0-position")).to_be_hidden()
+    rows = page.locator("#items-group tbody tr.has_original .field-particle")
     drag_row(page, "items-2", before="items-0")
+    expect(rows).to_contain_text([rules.name, role.name, tone.name])  # the first drag landed
+    page.wait_for_timeout(300)  # and its reorder animation ended: a drag begun during it can be lost
     drag_row(page, "items-0", after="items-1")
-    expect(page.locator("#items-group tbody tr.has_original .field-particle")).to_contain_text(
-        [rules.name, tone.name, role.name]
-    )
+    expect(rows).to_contain_text([rules.name, tone.name, role.name])
     screenshot(page, "10-composition-reordering")
     page.click("input[name=_continue]")
 
