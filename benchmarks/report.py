@@ -9,6 +9,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TARGETS = {
     "list_ratio": 0.6,  # API req/s / baseline req/s, at least
@@ -40,6 +41,8 @@ class Row:
 @dataclass
 class Results:
     rows: list[Row] = field(default_factory=list)
+    # Figures for what draws them (benchmarks/chart.py), by benchmark: the table's rows are text.
+    data: dict[str, Any] = field(default_factory=dict)
 
     def add(self, metric: str, target: str, measured: str, ok: bool | None) -> None:
         self.rows.append(Row(metric, target, measured, ok))
