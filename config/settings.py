@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.ResourcePermission"],
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.PrincipalRateThrottle"],

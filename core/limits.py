@@ -15,3 +15,14 @@ SUBJECT_ID_MAX_LENGTH = 128
 
 # How deeply a request body's JSON may nest (the API's bodies need 2 levels).
 MAX_JSON_DEPTH = 32
+
+# List pages (core/pagination.py): rows per page by default and at most (a larger `limit` is
+# capped, not refused); the largest `offset` (offset and limit must add up within a signed 64-bit
+# integer, as the databases count rows); how far a page's `count` counts exactly before it stops
+# and says so (`countIsEstimate`), so a total never reads more rows than this.
+PAGE_DEFAULT_LIMIT = 50
+PAGE_MAX_LIMIT = 200
+PAGE_MAX_OFFSET = 2**62
+PAGE_COUNT_CAP = 10_000
+# A `cursor` longer than this is not one the API made (it holds one row's sort values).
+CURSOR_MAX_LENGTH = 2048

@@ -1,49 +1,83 @@
-import re
+"""List pages: keyset (cursor) paging that reads only the page it returns, and a capped total.
 
-from django.db.models import Count, QuerySet, Window
+- `next` and `previous` carry a `cursor`: the sort values of the page's last (first) row. The
+  next page is the rows after them in the list's order (`WHERE (name, id) > (...)`), read
+  through the index that serves the order, so page 2,000 costs what page 1 does. Rows added
+  or deleted meanwhile never shift a page: nothing is skipped or shown twice.
+- `limit`/`offset` keep working for the clients that build offsets themselves; the database
+  still reads every skipped row, so a far offset is slower (documented in the README).
+- `count` is exact up to `PAGE_COUNT_CAP` rows; past it, `count` is the cap and
+  `countIsEstimate` is true ("at least this many"), so no page counts more rows than that.
+- A list ordered by `is_system` first (the models' default order: system models, then the
+  organization's) is read as two index-ordered parts, one per value, instead of one OR that the
+  database can only sort after reading every visible row. The view says what each part is
+  (`partition()`: the organization's part names the organization, for its index).
+- Version lists (numbered in order, which a keyset would renumber) page by offset
+  (`OffsetPagination`); their links too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-# Offset and limit must add up within a signed 64-bit integer, as the databases count rows.
-MAX_OFFSET = 2**62
+from core.limits import (
+    CURSOR_MAX_LENGTH,
+    PAGE_COUNT_CAP,
+    PAGE_DEFAULT_LIMIT,
+    PAGE_MAX_LIMIT,
+    PAGE_MAX_OFFSET,
+)
 
 _DIGITS = re.compile(r"[0-9]+")
+# The field a list may be split on (see the module's docstring).
+PARTITION_FIELD = "is_system"
+
+Key = tuple[str, bool]  # a field name and whether it sorts descending
 
 
-class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    """`limit`/`offset` paging: 50 rows by default; a larger `limit` is capped at 200, not refused.
+class OffsetPagination(pagination.LimitOffsetPagination):
+    """`limit`/`offset` paging, for lists built in Python or numbered in SQL (version lists),
+    which a keyset would renumber. The same body as every list: `countIsEstimate` is false.
 
     A `limit` or `offset` that is not a whole number in range is a 400 naming the parameter,
     never silently replaced by the default.
     """
 
-    default_limit = DEFAULT_LIMIT
-    max_limit = MAX_LIMIT
+    default_limit = PAGE_DEFAULT_LIMIT
+    max_limit = PAGE_MAX_LIMIT
     limit_query_description = (
-        f"How many results to return, at least 1 (default {DEFAULT_LIMIT}; values above {MAX_LIMIT} "
-        f"return {MAX_LIMIT})."
+        f"How many results to return, at least 1 (default {PAGE_DEFAULT_LIMIT}; values above {PAGE_MAX_LIMIT} "
+        f"return {PAGE_MAX_LIMIT})."
     )
-    offset_query_description = f"How many results to skip, 0 to {MAX_OFFSET} (default 0)."
+    offset_query_description = f"How many results to skip, 0 to {PAGE_MAX_OFFSET} (default 0)."
+    count_is_estimate = False
 
-    def paginate_queryset(self, queryset, request, view=None):
-        """One query for the page and the total: `COUNT(*) OVER ()` rides along with the rows.
-
-        Only a page past the end (no rows to carry the total) needs a separate COUNT.
-        """
-        if not isinstance(queryset, QuerySet) or queryset.query.distinct:
-            return super().paginate_queryset(queryset, request, view)
-        self.request = request
-        self.limit = self.get_limit(request)
-        self.offset = self.get_offset(request)
-        rows = list(queryset.annotate(_total_rows=Window(Count("pk")))[self.offset : self.offset + self.limit])
-        if rows:
-            first = rows[0]
-            self.count = first["_total_rows"] if isinstance(first, dict) else first._total_rows
-        else:
-            self.count = queryset.count() if self.offset else 0
-        return rows
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "countIsEstimate": self.count_is_estimate,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
     def query_parameters(self) -> tuple[str, ...]:
         return (self.limit_query_param, self.offset_query_param)
@@ -57,8 +91,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             request,
             self.offset_query_param,
             minimum=0,
-            maximum=MAX_OFFSET,
-            message=f"a whole number from 0 to {MAX_OFFSET}",
+            maximum=PAGE_MAX_OFFSET,
+            message=f"a whole number from 0 to {PAGE_MAX_OFFSET}",
         )
         return 0 if offset is None else offset
 
@@ -81,5 +115,273 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         for parameter in parameters:
             parameter["schema"]["minimum"] = minimums[parameter["name"]]
             if parameter["name"] == self.offset_query_param:
-                parameter["schema"]["maximum"] = MAX_OFFSET
+                parameter["schema"]["maximum"] = PAGE_MAX_OFFSET
         return parameters
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "countIsEstimate", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": f"How many results the list has, exactly up to {PAGE_COUNT_CAP:,}; "
+                    f"past that, {PAGE_COUNT_CAP:,} with `countIsEstimate` true.",
+                    "example": 123,
+                },
+                "countIsEstimate": {
+                    "type": "boolean",
+                    "description": f"True when the list has more than {PAGE_COUNT_CAP:,} results: `count` then "
+                    "says how many at least.",
+                },
+                "next": {**link, "description": self.next_description, "example": self.next_example},
+                "previous": {**link, "description": "The page before, or null on the first."},
+                "results": schema,
+            },
+        }
+
+    next_description = "The next page, or null on the last."
+    next_example = "https://registry.example.com/v1/models/3f0c…/versions?limit=50&offset=50"
+
+
+class Pagination(OffsetPagination):
+    """`cursor` (keyset) paging with `limit`, and `offset` for compatibility; a capped `count`.
+
+    A `cursor` that does not parse, or `cursor` with `offset`, is a 400 naming `cursor`.
+    """
+
+    cursor_query_param = "cursor"
+    offset_query_description = (
+        f"How many results to skip, 0 to {PAGE_MAX_OFFSET} (default 0). Kept for compatibility: the database reads "
+        "every row it skips, so a far offset is slow; follow `next` (a `cursor`) instead."
+    )
+    cursor_query_description = (
+        "Where the page starts: the `cursor` of a `next` or `previous` link, as given (opaque). "
+        "Reads only the page, however far into the list."
+    )
+    next_description = "The next page (its link carries a `cursor`), or null on the last."
+    next_example = "https://registry.example.com/v1/models?cursor=WyItaXNfc3lzdGVtLG5hbWUsaWQiXQ&limit=50"
+
+    count: int
+
+    # --- The page -----------------------------------------------------------------------
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        if not isinstance(queryset, QuerySet):
+            raise ImproperlyConfigured(
+                "Keyset paging reads a queryset; a list built in Python pages by OffsetPagination."
+            )
+        self.keys = sort_keys(queryset)
+        cursor = self.get_cursor(request, queryset.model)
+        if cursor is not None and self.offset_given(request):
+            raise ValidationError({self.cursor_query_param: ["Send cursor or offset, not both."]})
+        parts = partitions(queryset, self.keys, view)
+        if cursor is not None and cursor.backwards:
+            rows = self._read([(value, part.reverse()) for value, part in reversed(parts)], cursor)
+            if not rows:  # nothing before it any more (deleted meanwhile): the first page
+                cursor, rows = None, self._read(parts, None)
+        else:
+            rows = self._read(parts, cursor)
+        more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        backwards = cursor is not None and cursor.backwards
+        if backwards:
+            rows.reverse()
+        self.rows = rows
+        # Forwards: more rows after the page; rows before it unless it is the first page.
+        # Backwards: the rows the cursor came from after it; more before it when read.
+        self.has_more = True if backwards else more
+        self.has_before = more if backwards else (cursor is not None or self.offset > 0)
+        if cursor is None and self.offset == 0 and not more:
+            self.count, self.count_is_estimate = len(rows), False
+        else:
+            self.count, self.count_is_estimate = capped_count(queryset)
+        return rows
+
+    def _read(self, parts: list[tuple[Any, QuerySet]], cursor: Cursor | None) -> list:
+        """One row more than the page (to know whether another follows) from the parts in reading
+        order, after the cursor or the offset. A split list's cursor names its part by its first
+        value: the parts before it are skipped, the rest of its values place it in its part."""
+        wanted = self.limit + 1
+        rows: list = []
+        skip = self.offset
+        reached = cursor is None
+        for value, part in parts:
+            if len(rows) >= wanted:
+                break
+            if not reached:
+                if value is _WHOLE:
+                    part = part.filter(keyset_q(self.keys, cursor.values, cursor.backwards))
+                elif value == cursor.values[0]:
+                    part = part.filter(keyset_q(self.keys[1:], cursor.values[1:], cursor.backwards))
+                else:
+                    continue
+                reached = True
+            found = list(part[skip : skip + wanted - len(rows)])
+            skip = max(skip - part.count(), 0) if skip and not found else 0
+            rows.extend(found)
+        return rows
+
+    # --- The links -------------------------------------------------------------------------
+    def get_next_link(self) -> str | None:
+        if not self.has_more or not self.rows:
+            return None
+        return self._link(Cursor(row_values(self.rows[-1], self.keys), backwards=False))
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_before or not self.rows:
+            return None
+        return self._link(Cursor(row_values(self.rows[0], self.keys), backwards=True))
+
+    def _link(self, cursor: Cursor) -> str:
+        url = remove_query_param(self.request.build_absolute_uri(), self.offset_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor.encode(self.keys))
+
+    # --- The parameters ----------------------------------------------------------------------
+    def query_parameters(self) -> tuple[str, ...]:
+        return (*super().query_parameters(), self.cursor_query_param)
+
+    def offset_given(self, request) -> bool:
+        return self.offset_query_param in request.query_params
+
+    def get_cursor(self, request, model) -> Cursor | None:
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None:
+            return None
+        return Cursor.decode(raw, self.keys, model, name=self.cursor_query_param)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        parameters.append(
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
+            }
+        )
+        return parameters
+
+
+# --- Sort keys and cursors ---------------------------------------------------------------------
+
+_WHOLE = object()  # a list read in one part
+
+
+def sort_keys(queryset: QuerySet) -> list[Key]:
+    """The queryset's order as (field, descending) pairs, ending with the primary key so that
+    every row has a place of its own (the list's filters already append it)."""
+    names = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+    keys: list[Key] = []
+    for name in names:
+        if not isinstance(name, str) or "__" in name or name.lstrip("-") in ("?", ""):
+            raise ImproperlyConfigured(f"Keyset paging orders by the model's own fields, not {name!r}.")
+        field = name.lstrip("-")
+        keys.append((queryset.model._meta.pk.name if field == "pk" else field, name.startswith("-")))
+    pk = queryset.model._meta.pk.name
+    if not any(field == pk for field, _ in keys):
+        keys.append((pk, keys[-1][1] if keys else False))
+    return keys
+
+
+def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, QuerySet]]:
+    """The parts to read in order: one per value of `is_system` when the list sorts by it first
+    and the view knows each part (`partition(queryset, is_system)`), else the whole list."""
+    partition = getattr(view, "partition", None)
+    field, descending = keys[0]
+    if field != PARTITION_FIELD or partition is None:
+        return [(_WHOLE, queryset.order_by(*_names(keys)))]
+    values = (True, False) if descending else (False, True)
+    return [(value, partition(queryset, value).order_by(*_names(keys[1:]))) for value in values]
+
+
+def _names(keys: Sequence[Key]) -> list[str]:
+    return [f"-{field}" if descending else field for field, descending in keys]
+
+
+def keyset_q(keys: Sequence[Key], values: Sequence[Any], backwards: bool = False) -> Q:
+    """The rows after (`backwards`: before) the given sort values in the given order.
+
+    `(k1 > v1) OR (k1 = v1 AND ((k2 > v2) OR (k2 = v2 AND ...)))`, each `>` a `<` where the key
+    descends, plus `k1 >= v1` on its own: the bound the database starts its index scan at.
+    """
+    condition: Q | None = None
+    for (field, descending), value in reversed(list(zip(keys, values, strict=True))):
+        after = Q(**{f"{field}__{'lt' if descending != backwards else 'gt'}": value})
+        condition = after if condition is None else after | (Q(**{field: value}) & condition)
+    first, descending = keys[0]
+    return Q(**{f"{first}__{'lte' if descending != backwards else 'gte'}": values[0]}) & condition
+
+
+def row_values(row: Any, keys: list[Key]) -> list[Any]:
+    try:
+        return [row[field] if isinstance(row, dict) else getattr(row, field) for field, _ in keys]
+    except KeyError as missing:
+        raise ImproperlyConfigured(f"A keyset page's rows must carry its sort field {missing}.") from None
+
+
+def capped_count(queryset: QuerySet) -> tuple[int, bool]:
+    """How many rows the list has, counting at most one past the cap: (count, is_estimate)."""
+    found = queryset.order_by().values("pk")[: PAGE_COUNT_CAP + 1].count()
+    return (PAGE_COUNT_CAP, True) if found > PAGE_COUNT_CAP else (found, False)
+
+
+class Cursor:
+    """A position in a list: the sort values of one row, and which way to read from it.
+
+    On the wire: URL-safe base64 of JSON `[order, values, backwards]`. The order is part of it so
+    a cursor used with another `ordering` is a clear 400, not a page of the wrong rows.
+    """
+
+    def __init__(self, values: list[Any], *, backwards: bool) -> None:
+        self.values = values
+        self.backwards = backwards
+
+    def encode(self, keys: list[Key]) -> str:
+        payload = json.dumps([_order(keys), self.values, self.backwards], default=_jsonable, separators=(",", ":"))
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, raw: str, keys: list[Key], model, *, name: str) -> Cursor:
+        invalid = ValidationError({name: ["Not a cursor this list gave; use a `next` or `previous` link as given."]})
+        if not raw or len(raw) > CURSOR_MAX_LENGTH:
+            raise invalid
+        try:
+            order, values, backwards = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise invalid from None
+        if order != _order(keys):
+            raise ValidationError(
+                {name: [f"This cursor is for another order ({order!r}); start again without it."]}
+            ) from None
+        if not isinstance(values, list) or len(values) != len(keys) or not isinstance(backwards, bool):
+            raise invalid
+        # The JSON values as the fields' Python values (a date-time, a UUID); null or a value the
+        # field refuses is not a cursor this list gave.
+        typed = []
+        for value, (field, _) in zip(values, keys, strict=True):
+            if value is None or isinstance(value, (list, dict)):
+                raise invalid
+            try:
+                typed.append(model._meta.get_field(field).to_python(value))
+            except (DjangoValidationError, TypeError, ValueError):
+                raise invalid from None
+        return cls(typed, backwards=backwards)
+
+
+def _jsonable(value: Any) -> str:
+    """A sort value JSON has no type for, in full: a date-time to the microsecond (Django's JSON
+    encoder stops at the millisecond, and the row would then come after its own cursor)."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    raise TypeError(f"A sort value of type {type(value).__name__} has no cursor form.")
+
+
+def _order(keys: list[Key]) -> str:
+    return ",".join(_names(keys))

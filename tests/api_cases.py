@@ -29,7 +29,7 @@ from rest_framework.test import APIClient
 
 from tests.assertions import assert_error_shape
 
-PAGE_KEYS = {"count", "next", "previous", "results"}
+PAGE_KEYS = {"count", "countIsEstimate", "next", "previous", "results"}
 ETAG_SHAPE = re.compile(r'^"[^"\s]+"$')
 ORGANIZATION = "org-a"  # admin_client's and member_client's
 OTHER_ORGANIZATION = "org-b"

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 
 from core.history import CHANGE_TYPES, history_version, numbered_history
 from core.openapi import ETAG, IF_MATCH, conditional_read
+from core.pagination import OffsetPagination
 from core.schema_errors import error_responses
 
 
@@ -77,7 +78,14 @@ class VersionedViewSetMixin:
             return self.version_serializer_class
         return super().get_serializer_class()
 
-    @action(detail=True, methods=["get"], url_path="versions", url_name="versions", filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="versions",
+        url_name="versions",
+        filter_backends=[],
+        pagination_class=OffsetPagination,
+    )
     def versions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         page = self.paginate_queryset(self.get_versions(instance))

@@ -202,7 +202,7 @@ def test_the_list_is_the_callers_organization_newest_first_paginated(
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "countIsEstimate", "next", "previous", "results"}
     assert body["count"] == 3
     assert [item["id"] for item in body["results"]] == [newest.id, middle.id, oldest.id]
     assert set(body["results"][0]) == EVENT_FIELDS

@@ -166,7 +166,7 @@ def many_models(parent: AIModel) -> None:
 def test_list_is_paginated_by_50_by_default(admin_client: APIClient, many_models: None) -> None:
     body = admin_client.get(MODELS_URL).json()
 
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "countIsEstimate", "next", "previous", "results"}
     assert body["count"] == 250
     assert len(body["results"]) == 50
     assert body["next"] is not None
@@ -192,7 +192,13 @@ def test_offset_pages_through_the_list(admin_client: APIClient, many_models: Non
 
 
 def test_empty_list_has_the_same_shape(admin_client: APIClient) -> None:
-    assert admin_client.get(MODELS_URL).json() == {"count": 0, "next": None, "previous": None, "results": []}
+    assert admin_client.get(MODELS_URL).json() == {
+        "count": 0,
+        "countIsEstimate": False,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
 
 
 @pytest.mark.django_db

@@ -1,0 +1,274 @@
+"""Keyset paging (core/pagination.py): every row once, in order, however the list is walked;
+a cursor that is not one the list gave is a 400 naming `cursor`; the total is capped."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from core import pagination
+from core.limits import CURSOR_MAX_LENGTH
+from core.models import AuditEvent
+from models_registry.models import AIModel
+from prompts.models import PromptParticle
+from tests.assertions import assert_error_shape
+from tests.factories import (
+    CompositionFactory,
+    GlobalParticleFactory,
+    ParticleFactory,
+    SystemModelFactory,
+    UserModelFactory,
+)
+from tests.models_registry.helpers import MODELS_URL, assert_refused
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
+
+
+def walk(client: APIClient, url: str, link: str = "next") -> list[list[str]]:
+    """The ids of every page, following `link` from `url` to the end."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        pages.append([item["id"] for item in body["results"]])
+        url = body[link]
+    return pages
+
+
+def everything(client: APIClient, url: str) -> list[str]:
+    body = client.get(f"{url}{'&' if '?' in url else '?'}limit=200").json()
+    assert body["next"] is None
+    return [item["id"] for item in body["results"]]
+
+
+@pytest.fixture
+def models(parent: AIModel) -> list[AIModel]:
+    """Both parts of the models list: 4 system models (one of them the parent), 23 of org-a's
+    user models (some names shared, so the id breaks ties), and another organization's."""
+    SystemModelFactory.create_batch(3)
+    names = [f"Model {n % 9}" if n % 2 else f"model {n}" for n in range(23)]
+    own = [UserModelFactory.build(parent=parent, name=f"{name} #{n}") for n, name in enumerate(names)]
+    AIModel.objects.bulk_create(own + UserModelFactory.build_batch(5, parent=parent, organization_id="org-b"))
+    return own
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 5, 26, 27, 28])
+def test_next_links_walk_every_row_once_in_order(admin_client: APIClient, models: list, limit: int) -> None:
+    expected = everything(admin_client, MODELS_URL)
+    assert len(expected) == 27
+
+    pages = walk(admin_client, f"{MODELS_URL}?limit={limit}")
+
+    assert [row for page in pages for row in page] == expected
+    assert all(len(page) == limit for page in pages[:-1])
+
+
+@pytest.mark.parametrize("limit", [1, 4, 5, 27])
+def test_previous_links_walk_back_the_same_pages(admin_client: APIClient, models: list, limit: int) -> None:
+    forwards = walk(admin_client, f"{MODELS_URL}?limit={limit}")
+    last = admin_client.get(f"{MODELS_URL}?limit={limit}")
+    for _ in range(len(forwards) - 1):
+        last = admin_client.get(last.json()["next"])
+
+    backwards = walk(admin_client, last.json()["previous"], link="previous") if len(forwards) > 1 else []
+
+    assert backwards == forwards[-2::-1]
+    first = admin_client.get(f"{MODELS_URL}?limit={limit}").json()
+    assert first["previous"] is None
+
+
+def test_a_row_added_or_deleted_before_the_cursor_shifts_nothing(
+    admin_client: APIClient, models: list, parent: AIModel
+) -> None:
+    first = admin_client.get(f"{MODELS_URL}?limit=10").json()
+    seen = [item["id"] for item in first["results"]]
+    expected_rest = [row for row in everything(admin_client, MODELS_URL) if row not in seen]
+
+    UserModelFactory(parent=parent, name="000 first of all")  # sorts before every page read so far
+    AIModel.objects.filter(pk=seen[-1]).delete()  # the cursor's own row
+
+    rest = walk(admin_client, first["next"])
+
+    assert [row for page in rest for row in page] == expected_rest
+
+
+def test_next_link_carries_a_cursor_and_no_offset(admin_client: APIClient, models: list) -> None:
+    body = admin_client.get(f"{MODELS_URL}?limit=5&offset=5").json()
+
+    assert "cursor=" in body["next"] and "offset=" not in body["next"]
+    assert "cursor=" in body["previous"]
+    following = admin_client.get(body["next"]).json()
+    assert [item["id"] for item in following["results"]] == everything(admin_client, MODELS_URL)[10:15]
+
+
+def test_a_descending_time_order_keeps_microseconds(admin_client: APIClient, models: list) -> None:
+    """Rows one microsecond apart: a cursor rounded to the millisecond would show one twice."""
+    base = timezone.now().replace(microsecond=500_000)
+    for n, model in enumerate(models):
+        AIModel.objects.filter(pk=model.pk).update(created_at=base + datetime.timedelta(microseconds=n % 3))
+    url = f"{MODELS_URL}?isSystem=false&ordering=-createdAt&limit=2"
+
+    rows = [row for page in walk(admin_client, url) for row in page]
+
+    assert rows == everything(admin_client, f"{MODELS_URL}?isSystem=false&ordering=-createdAt")
+    assert len(rows) == len(set(rows)) == 23
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name", "contextWindow", "-updatedAt", "name,-createdAt"])
+def test_every_ordering_walks_in_order(admin_client: APIClient, models: list, ordering: str) -> None:
+    expected = everything(admin_client, f"{MODELS_URL}?ordering={ordering}")
+
+    pages = walk(admin_client, f"{MODELS_URL}?ordering={ordering}&limit=4")
+
+    assert [row for page in pages for row in page] == expected
+
+
+def test_filters_and_search_walk_too(admin_client: APIClient, models: list) -> None:
+    url = f"{MODELS_URL}?search=model%201&isEnabled=true"
+    expected = everything(admin_client, url)
+    assert 2 < len(expected) < 27
+
+    assert [row for page in walk(admin_client, f"{url}&limit=2") for row in page] == expected
+
+
+def test_particles_compositions_and_audit_events_walk(admin_client: APIClient) -> None:
+    GlobalParticleFactory.create_batch(4)
+    own = ParticleFactory.create_batch(7)
+    ParticleFactory.create_batch(2, organization_id="org-b")
+    for n in range(6):
+        CompositionFactory(name=f"Composition {n % 4}.{n}", particles=own[:n])
+    assert PromptParticle.objects.count() == 13
+    events = AuditEvent.objects.filter(organization_id="org-a").count()
+    assert events >= 6
+
+    for url, total in (("/v1/prompt-particles", 11), ("/v1/prompt-compositions", 6), ("/v1/audit-events", events)):
+        expected = everything(admin_client, url)
+        pages = walk(admin_client, f"{url}?limit=3")
+        assert [row for page in pages for row in page] == expected
+        assert len(expected) == total
+
+
+# --- What is not a cursor ----------------------------------------------------------------------
+
+
+def cursor_of(client: APIClient, url: str) -> str:
+    next_link = client.get(url).json()["next"]
+    return next_link.split("cursor=")[1].split("&")[0]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "not-base64!",
+        "bm90IGpzb24",  # "not json"
+        "WzEsMl0",  # [1,2]: not [order, values, backwards]
+        "WyItaXNfc3lzdGVtLG5hbWUsaWQiLFt0cnVlLCJhIl0sZmFsc2Vd",  # two values for three keys
+        "WyItaXNfc3lzdGVtLG5hbWUsaWQiLFt0cnVlLCJhIiwibm90LWEtdXVpZCJdLGZhbHNlXQ",  # an id that is no UUID
+        "WyItaXNfc3lzdGVtLG5hbWUsaWQiLFt0cnVlLG51bGwsbnVsbF0sZmFsc2Vd",  # nulls
+        "WyItaXNfc3lzdGVtLG5hbWUsaWQiLFt0cnVlLCJhIiwiYSJdLCJubyJd",  # backwards is not a boolean
+    ],
+)
+def test_a_cursor_the_list_did_not_give_is_a_400(admin_client: APIClient, models: list, cursor: str) -> None:
+    response = admin_client.get(MODELS_URL, {"cursor": cursor})
+
+    assert_error_shape(response, 400)
+    assert "Not a cursor this list gave" in assert_refused(response, "cursor")[0]
+
+
+def test_a_cursor_of_another_order_is_a_400(admin_client: APIClient, models: list) -> None:
+    cursor = cursor_of(admin_client, f"{MODELS_URL}?limit=2")
+
+    response = admin_client.get(MODELS_URL, {"cursor": cursor, "ordering": "name"})
+
+    assert_error_shape(response, 400)
+    assert "another order" in assert_refused(response, "cursor")[0]
+
+
+def test_cursor_with_offset_is_a_400(admin_client: APIClient, models: list) -> None:
+    cursor = cursor_of(admin_client, f"{MODELS_URL}?limit=2")
+
+    response = admin_client.get(MODELS_URL, {"cursor": cursor, "offset": 0})
+
+    assert_error_shape(response, 400)
+    assert assert_refused(response, "cursor") == ["Send cursor or offset, not both."]
+
+
+def cursor_of_length(length: int, model_id: str) -> str:
+    """A cursor of the models list, `length` characters long (its name padded to fit)."""
+    keys = pagination.sort_keys(AIModel.objects.order_by("-is_system", "name", "id"))
+    for size in range(length):
+        encoded = pagination.Cursor([True, "a" * size, model_id], backwards=False).encode(keys)
+        if len(encoded) >= length:
+            return encoded if len(encoded) == length else encoded[:-1] + "A" * (length - len(encoded) + 1)
+    raise AssertionError(length)
+
+
+@pytest.mark.parametrize(
+    "length, status",
+    [(CURSOR_MAX_LENGTH - 1, 200), (CURSOR_MAX_LENGTH, 200), (CURSOR_MAX_LENGTH + 2, 400)],
+)
+def test_cursor_length_is_bounded(admin_client: APIClient, models: list, length: int, status: int) -> None:
+    """A cursor at the bound is read; one past it is refused before it is decoded. (Base64 has no
+    length of 4n + 1: max + 2 is the shortest well-formed one past the bound.)"""
+    cursor = cursor_of_length(length, str(models[0].id))
+    assert len(cursor) == length
+
+    response = admin_client.get(MODELS_URL, {"cursor": cursor})
+
+    assert response.status_code == status, response.content[:300]
+
+
+def test_one_character_past_the_bound_is_refused(admin_client: APIClient, models: list) -> None:
+    response = admin_client.get(MODELS_URL, {"cursor": "A" * (CURSOR_MAX_LENGTH + 1)})
+
+    assert_error_shape(response, 400)
+    assert "Not a cursor this list gave" in assert_refused(response, "cursor")[0]
+
+
+def test_version_lists_page_by_offset(admin_client: APIClient, parent: AIModel) -> None:
+    model = UserModelFactory(parent=parent)
+
+    response = admin_client.get(f"{MODELS_URL}/{model.id}/versions", {"cursor": "abc"})
+
+    assert_error_shape(response, 400)
+    assert assert_refused(response, "cursor") == ["Unknown query parameter."]
+    admin_client.patch(f"{MODELS_URL}/{model.id}", {"systemPromptOverride": "Be brief."}, format="json")
+    first = admin_client.get(f"{MODELS_URL}/{model.id}/versions?limit=1").json()
+    assert (first["count"], first["countIsEstimate"]) == (2, False)
+    assert "offset=1" in first["next"] and first["previous"] is None
+
+
+# --- The capped total --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows, count, estimate", [(4, 4, False), (5, 5, False), (6, 5, True)])
+def test_count_is_exact_up_to_the_cap(
+    admin_client: APIClient, parent: AIModel, monkeypatch: pytest.MonkeyPatch, rows: int, count: int, estimate: bool
+) -> None:
+    monkeypatch.setattr(pagination, "PAGE_COUNT_CAP", 5)
+    AIModel.objects.bulk_create(UserModelFactory.build_batch(rows - 1, parent=parent))  # and the parent
+
+    bodies: list[dict[str, Any]] = [admin_client.get(MODELS_URL, {"limit": limit}).json() for limit in (1, 200)]
+    bodies.append(admin_client.get(bodies[0]["next"]).json())
+
+    for body in bodies[:1] + bodies[2:]:  # pages that need the count
+        assert (body["count"], body["countIsEstimate"]) == (count, estimate)
+    assert (bodies[1]["count"], bodies[1]["countIsEstimate"]) == (rows, False)  # one page holds all: counted
+
+
+def test_previous_with_nothing_left_before_it_is_the_first_page(admin_client: APIClient, models: list) -> None:
+    url = f"{MODELS_URL}?isSystem=false&limit=5"
+    first = admin_client.get(url).json()
+    second = admin_client.get(first["next"]).json()
+    AIModel.objects.filter(pk__in=[item["id"] for item in first["results"]]).delete()
+
+    back = admin_client.get(second["previous"]).json()
+
+    assert [item["id"] for item in back["results"]] == [item["id"] for item in admin_client.get(url).json()["results"]]
+    assert back["previous"] is None and back["next"] is not None
