@@ -152,9 +152,7 @@ class AIModel(TimeStampedModel):
         help_text="Credit multiplier for billing, greater than 0 "
         "(system models only, user models inherit from parent).",
     )
-    is_enabled = models.BooleanField(
-        default=True, db_index=True, help_text="Enable/disable this model without deleting it."
-    )
+    is_enabled = models.BooleanField(default=True, help_text="Enable/disable this model without deleting it.")
     system_prompt_composition = models.ForeignKey(
         "prompts.PromptComposition",
         on_delete=models.PROTECT,
@@ -308,7 +306,16 @@ class AIModel(TimeStampedModel):
                 violation_error_message="A system model for this provider and provider model id already exists.",
             ),
         ]
-        indexes = [models.Index(fields=["organization_id", "is_system", "name"], name="aimodel_org_kind_name")]
+        # The list's two parts in its default order (core.pagination), each read in index order
+        # from the cursor on: the system models by name, an organization's user models by name.
+        # Search (`search=`) has a trigram index on PostgreSQL (migration 0010; not here, as
+        # SQLite has none).
+        indexes = [
+            models.Index(fields=["name", "id"], condition=Q(is_system=True), name="aimodel_system_by_name"),
+            models.Index(
+                fields=["organization_id", "name", "id"], condition=Q(is_system=False), name="aimodel_user_by_name"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -95,6 +95,11 @@ class PromptParticle(OwnedPromptObject):
 
     class Meta:
         ordering = ["kind", "name"]
+        # The global particles in the list's order, for the `OR is_system` half of what an
+        # organization sees (its own half: the organization_id index).
+        indexes = [
+            models.Index(fields=["kind", "name", "id"], condition=Q(is_system=True), name="particle_global_order")
+        ]
         constraints = [
             system_xor_organization("prompts_promptparticle_system_xor_organization"),
             models.CheckConstraint(condition=Q(kind__in=ParticleKind.values), name="prompts_promptparticle_kind_valid"),
@@ -122,6 +127,7 @@ class PromptComposition(OwnedPromptObject):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], condition=Q(is_system=True), name="composition_global_order")]
         constraints = [
             system_xor_organization("prompts_promptcomposition_system_xor_organization"),
             length_between(
