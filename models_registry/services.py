@@ -93,8 +93,14 @@ def ensure_open_for_new_models(parent: AIModel) -> None:
 
 def ensure_entitled(parent: AIModel, organization_id: str) -> None:
     """The organization may build on this system model (its entitlement: models_registry.entitlements).
-    Told in the words of a missing model, as for another organization's object."""
-    if not AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists():
+    Told in the words of a missing model, as for another organization's object. A parent read
+    with the answer for this organization (`selectors.with_entitlement`, as the API's `parentId`
+    is) costs no query."""
+    if getattr(parent, "entitlement_for", None) == organization_id:
+        entitled = parent.entitled
+    else:
+        entitled = AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists()
+    if not entitled:
         raise ValidationError({"parent": [f"No system model with id {parent.pk}."]})
 
 
