@@ -51,9 +51,13 @@ def _save(
     instance: AIModel, *, actor: str, check_quota: bool = False, slug_made: bool = False, **save_kwargs: Any
 ) -> AIModel:
     """Save in a transaction; a unique constraint that a racing writer won is a ValidationError
-    naming the field. `slug_made`: the slug was made from the name here, not given, so if only it
-    was taken, another is made and the save tried again (a client is never told about a slug it
-    did not send)."""
+    naming the field. `slug_made`: the slug is made from the name here, not given. The slug the
+    name makes (`slug_base()`) is tried first, as it is: the unique constraint says whether it
+    is taken, so the usual create reads no slugs. If only it was taken, the first free one is
+    made from the slugs taken (`ensure_slug()`) and the save tried again (a client is never told
+    about a slug it did not send)."""
+    if slug_made:
+        instance.slug = instance.slug_base()
     for _ in range(SLUG_ATTEMPTS):
         try:
             return _save_once(instance, actor=actor, check_quota=check_quota, slug_made=slug_made, **save_kwargs)
