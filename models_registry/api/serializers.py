@@ -447,6 +447,10 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
         # A create without a slug: the service makes one from the name, free at that moment.
         return {"slug"} if self.instance is None and not attrs.get("slug") else set()
 
+    def unique_checked_on_save(self) -> bool:
+        # A create's save (services._save) turns a taken name or slug into the same 400 naming it.
+        return self.instance is None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:
             parent = attrs["parent"]
