@@ -112,7 +112,11 @@ def validate_unique_constraints(instance: models.Model, *, exclude: Iterable[str
 
 
 def validate_for_write(
-    instance: models.Model, *, exclude: Iterable[str] = (), relations_checked: Iterable[str] = ()
+    instance: models.Model,
+    *,
+    exclude: Iterable[str] = (),
+    relations_checked: Iterable[str] = (),
+    unique_checked_on_save: bool = False,
 ) -> None:
     """The model's own rules on the state a write is about to save, as every write path checks
     them (the API's serializers, the services that build an object themselves, the import):
@@ -121,10 +125,14 @@ def validate_for_write(
     the validators and `clean()` state the same rules, and the database still enforces them.
 
     `exclude`: fields the write fills and checks itself (e.g. a slug made when saved), skipped by
-    both; `relations_checked`: relations already looked up, skipped by `full_clean()` only."""
+    both; `relations_checked`: relations already looked up, skipped by `full_clean()` only;
+    `unique_checked_on_save`: the write's save lets the unique constraints themselves refuse it and
+    turns their IntegrityError into this same ValidationError (models_registry.services._save), so
+    asking first would only repeat it."""
     exclude = set(exclude)
     instance.full_clean(exclude=exclude | set(relations_checked), validate_unique=False, validate_constraints=False)
-    validate_unique_constraints(instance, exclude=exclude)
+    if not unique_checked_on_save:
+        validate_unique_constraints(instance, exclude=exclude)
 
 
 def ensure_used_only_within(users: models.QuerySet, organization_id: str | None, *, what: str) -> None:

@@ -107,7 +107,12 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         resolved_relations = {name for name in attrs if model._meta.get_field(name).is_relation}
         later = self.fields_checked_later(attrs)
         try:
-            validate_for_write(instance, exclude=later, relations_checked=resolved_relations)
+            validate_for_write(
+                instance,
+                exclude=later,
+                relations_checked=resolved_relations,
+                unique_checked_on_save=self.unique_checked_on_save(),
+            )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._to_api_errors(exc)) from exc
         return attrs
@@ -116,6 +121,11 @@ class ValidatedModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         """Model fields the write's service fills and checks itself (e.g. a slug made from the
         name when not given), so they are not validated here."""
         return set()
+
+    def unique_checked_on_save(self) -> bool:
+        """Whether the write's service saves with the unique constraints as the judge, naming the
+        field of one that refuses it, so they are not asked first here (a query per constraint)."""
+        return False
 
     def _to_api_errors(self, exc: DjangoValidationError) -> dict[str, list[str]]:
         return as_api_errors(exc, wire_names(self))

@@ -348,16 +348,20 @@ class AIModel(TimeStampedModel):
         return inherited_field_names(is_system=self.is_system, max_tokens=self.max_tokens, description=self.description)
 
     # --- The slug ---------------------------------------------------------------------------
+    def slug_base(self) -> str:
+        """The slug made from the name (a system model: its provider model id), before any suffix."""
+        return slug_from(self.provider_model_id if self.is_system else self.name)
+
     def ensure_slug(self) -> str:
-        """Give the model a slug if it has none: from its name (a system model: its provider model
-        id), the first free one in its scope (models_registry.slugs)."""
+        """Give the model a slug if it has none: `slug_base()`, or the first free one after it in
+        its scope (models_registry.slugs)."""
         if not self.slug:
-            base = slug_from(self.provider_model_id if self.is_system else self.name)
+            base = self.slug_base()
             scope = AIModel.objects.filter(is_system=self.is_system)
             if not self.is_system:
                 scope = scope.filter(organization_id=self.organization_id)
             prefix = base[: limits.SLUG_MAX_LENGTH - 8]
-            taken = scope.filter(slug__startswith=prefix).exclude(pk=self.pk).values_list("slug", flat=True)
+            taken = scope.filter(slug__startswith=prefix).exclude(pk=self.pk).order_by().values_list("slug", flat=True)
             self.slug = first_free(base, taken)
         return self.slug
 

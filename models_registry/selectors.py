@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
 
 from models_registry import lifecycle
 from models_registry.entitlements import entitled_q
@@ -26,6 +26,17 @@ def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
         (Q(is_system=True, is_enabled=True) & entitled_q(organization_id))
         | Q(is_system=False, organization_id=organization_id)
     ).select_related("parent")
+
+
+def with_entitlement(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:
+    """The models, each read with whether the organization may build on it (`entitled`, by
+    `entitled_q`) in the same query: a create's base costs one round trip, not two.
+    `entitlement_for` names the organization the answer is for, so a service never takes it
+    for another's (`services.ensure_entitled`)."""
+    return queryset.annotate(
+        entitlement_for=Value(organization_id, output_field=CharField()),
+        entitled=ExpressionWrapper(entitled_q(organization_id), output_field=BooleanField()),
+    )
 
 
 def with_system_prompt(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:

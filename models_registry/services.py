@@ -51,9 +51,13 @@ def _save(
     instance: AIModel, *, actor: str, check_quota: bool = False, slug_made: bool = False, **save_kwargs: Any
 ) -> AIModel:
     """Save in a transaction; a unique constraint that a racing writer won is a ValidationError
-    naming the field. `slug_made`: the slug was made from the name here, not given, so if only it
-    was taken, another is made and the save tried again (a client is never told about a slug it
-    did not send)."""
+    naming the field. `slug_made`: the slug is made from the name here, not given. The slug the
+    name makes (`slug_base()`) is tried first, as it is: the unique constraint says whether it
+    is taken, so the usual create reads no slugs. If only it was taken, the first free one is
+    made from the slugs taken (`ensure_slug()`) and the save tried again (a client is never told
+    about a slug it did not send)."""
+    if slug_made:
+        instance.slug = instance.slug_base()
     for _ in range(SLUG_ATTEMPTS):
         try:
             return _save_once(instance, actor=actor, check_quota=check_quota, slug_made=slug_made, **save_kwargs)
@@ -93,8 +97,14 @@ def ensure_open_for_new_models(parent: AIModel) -> None:
 
 def ensure_entitled(parent: AIModel, organization_id: str) -> None:
     """The organization may build on this system model (its entitlement: models_registry.entitlements).
-    Told in the words of a missing model, as for another organization's object."""
-    if not AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists():
+    Told in the words of a missing model, as for another organization's object. A parent read
+    with the answer for this organization (`selectors.with_entitlement`, as the API's `parentId`
+    is) costs no query."""
+    if getattr(parent, "entitlement_for", None) == organization_id:
+        entitled = parent.entitled
+    else:
+        entitled = AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists()
+    if not entitled:
         raise ValidationError({"parent": [f"No system model with id {parent.pk}."]})
 
 

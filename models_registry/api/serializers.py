@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from core.api.versions import VersionSerializer
 from core.serializers import StrictFieldsMixin, ValidatedModelSerializer
-from models_registry import lifecycle, limits
+from models_registry import lifecycle, limits, selectors
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import (
     COMPOSITION_NOT_VISIBLE,
@@ -353,6 +353,12 @@ class SystemModelField(serializers.PrimaryKeyRelatedField):
     def __init__(self, **kwargs):
         super().__init__(queryset=AIModel.objects.all(), pk_field=serializers.UUIDField(), **kwargs)
 
+    def get_queryset(self):
+        # Read with the organization's entitlement to it, which the write's service checks.
+        organization_id = self.context.get("organization_id")
+        queryset = super().get_queryset()
+        return selectors.with_entitlement(queryset, organization_id) if organization_id else queryset
+
     def to_internal_value(self, data: Any) -> AIModel:
         model = super().to_internal_value(data)
         if not model.is_system:
@@ -440,6 +446,10 @@ class UserModelWriteSerializer(ValidatedModelSerializer):
     def fields_checked_later(self, attrs: dict[str, Any]) -> set[str]:
         # A create without a slug: the service makes one from the name, free at that moment.
         return {"slug"} if self.instance is None and not attrs.get("slug") else set()
+
+    def unique_checked_on_save(self) -> bool:
+        # A create's save (services._save) turns a taken name or slug into the same 400 naming it.
+        return self.instance is None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:

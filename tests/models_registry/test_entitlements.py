@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 from core import organizations
 from core.models import AuditEvent, Organization
 from models_registry import entitlement_services as services
-from models_registry import limits
+from models_registry import limits, selectors
+from models_registry import services as model_services
 from models_registry.entitlements import Entitlement, Plan
 from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
@@ -157,6 +158,21 @@ def test_building_on_a_system_model_outside_the_entitlement_is_a_400_naming_pare
     assert body["errors"]["parentId"] == [f"No system model with id {systems['b'].pk}."]
     assert allowed.status_code == 201, allowed.content
     assert not AIModel.objects.filter(name="Nope").exists()
+
+
+def test_a_parent_read_with_one_organizations_entitlement_answers_for_that_organization_only(systems) -> None:
+    services.entitlement_save(organization_id="org-a", actor=STAFF, mode="plan", plan=plan_of(systems["a"]))
+    read_for_b = selectors.with_entitlement(AIModel.objects.all(), "org-b").get(pk=systems["b"].pk)
+    read_for_a = selectors.with_entitlement(AIModel.objects.all(), "org-a").get(pk=systems["b"].pk)
+
+    with pytest.raises(ValidationError) as refused:
+        model_services.ensure_entitled(read_for_b, "org-a")  # asked again, for org-a: not entitled
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError):
+        model_services.ensure_entitled(read_for_a, "org-a")
+
+    assert refused.value.message_dict == {"parent": [f"No system model with id {systems['b'].pk}."]}
+    assert len(queries) == 0
+    model_services.ensure_entitled(read_for_b, "org-b")
 
 
 def test_moving_onto_a_system_model_outside_the_entitlement_is_a_400(admin_client, systems) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from core import generations
+from core.models import AuditEvent
 from models_registry.models import AIModel
 from tests.factories import UserModelFactory
 from tests.models_registry.helpers import assert_refused, create, patch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
+
+HistoricalAIModel = AIModel.history.model
 
 
 def test_name_is_unique_per_organization_ignoring_case(admin_client: APIClient, user_model: AIModel) -> None:
@@ -18,6 +22,17 @@ def test_name_is_unique_per_organization_ignoring_case(admin_client: APIClient, 
 
     assert_refused(response, "name")
     assert AIModel.objects.filter(is_system=False).count() == 1
+
+
+def test_a_taken_name_found_on_save_writes_nothing(admin_client: APIClient, user_model: AIModel) -> None:
+    generation = generations.read("org-a")
+    versions, events = HistoricalAIModel.objects.count(), AuditEvent.objects.count()
+
+    response = create(admin_client, parentId=str(user_model.parent_id), name=user_model.name.lower())
+
+    assert_refused(response, "name")
+    assert (HistoricalAIModel.objects.count(), AuditEvent.objects.count()) == (versions, events)
+    assert generations.read("org-a") == generation
 
 
 def test_rename_to_a_taken_name_is_refused(admin_client: APIClient, user_model: AIModel) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from models_registry import limits
 from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
@@ -33,6 +34,18 @@ def test_a_slug_is_made_from_the_name_and_made_unique_in_the_organization(admin_
     theirs = create(other_org_client, parent, name="Support Bot")
 
     assert [r.json()["slug"] for r in (first, second, theirs)] == ["support-bot", "support-bot-2", "support-bot"]
+
+
+def test_a_slug_found_taken_on_save_leaves_one_model_one_version_and_one_event(admin_client, parent):
+    create(admin_client, parent, name="Support Bot")
+
+    response = create(admin_client, parent, name="Support-Bot!")  # its first slug is taken: saved again
+
+    assert response.status_code == 201, response.content
+    model = AIModel.objects.get(pk=response.json()["id"])
+    assert model.slug == "support-bot-2"
+    assert model.history.count() == 1
+    assert list(AuditEvent.objects.filter(object_id=model.pk).values_list("action", flat=True)) == ["created"]
 
 
 @pytest.mark.parametrize(
