@@ -5,6 +5,7 @@ directly (the list endpoint is the hottest path); the serializer classes declare
 fields for validation and for the OpenAPI document.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -235,8 +236,10 @@ def row_of(obj: AIModel) -> dict[str, Any]:
     return row
 
 
-def represent_row(row: dict[str, Any]) -> dict[str, Any]:
-    """The response body of one model, inherited values resolved from its parent.
+def represent_row(row: dict[str, Any], on: date | None = None) -> dict[str, Any]:
+    """The response body of one model, inherited values resolved from its parent, its lifecycle
+    status as of the day `on` (a list passes its one day: every row of a page on the same day,
+    and the clock read once, not per row).
 
     Built from a plain row so the list can read `.values()` instead of model instances,
     the largest cost of a page of 50. Which values come from the parent is
@@ -248,7 +251,7 @@ def represent_row(row: dict[str, Any]) -> dict[str, Any]:
     values = dict(row)
     for field in inherited:
         values[field] = row[PARENT_KEYS[field]]
-    values["lifecycle_status"] = lifecycle.status_of(values["deprecated_at"], values["retires_at"]).value
+    values["lifecycle_status"] = lifecycle.status_of(values["deprecated_at"], values["retires_at"], on).value
     for column, wire_format in WIRE_FORMATS.items():
         values[column] = wire_format(values[column])
     values["inherited_fields"] = [WIRE_NAMES[field] for field in inherited]

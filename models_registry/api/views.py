@@ -127,7 +127,8 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def list(self, request: Request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset()).select_related(None)
         rows = self.paginate_queryset(queryset.values(*ROW_COLUMNS))
-        return self.get_paginated_response([represent_row(row) for row in rows])
+        on = lifecycle.today()
+        return self.get_paginated_response([represent_row(row, on) for row in rows])
 
     def represent(self, instance: AIModel) -> dict:
         return represent_model(instance)

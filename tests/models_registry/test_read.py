@@ -231,3 +231,19 @@ def test_offset_is_bounded_where_the_databases_can_count(admin_client, offset, s
     assert response.status_code == status, response.content
     if status == 400:
         assert "offset" in response.json()["errors"]
+
+
+def test_a_page_reads_the_day_once_not_per_row(
+    admin_client: APIClient, many_models: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row of a page shows its lifecycle status on one day (and the clock is not read 50 times)."""
+    from models_registry import lifecycle
+
+    calls = []
+    real_today = lifecycle.today
+    monkeypatch.setattr(lifecycle, "today", lambda: calls.append(1) or real_today())
+
+    body = admin_client.get(MODELS_URL).json()
+
+    assert len(body["results"]) == 50
+    assert len(calls) <= 2  # the ETag's context, the page
