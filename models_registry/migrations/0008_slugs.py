@@ -1,14 +1,44 @@
 """Slugs for every model: the column, then a slug for each existing row (a system model's from its
-provider model id, a user model's from its name, unique in its scope), then the constraints."""
+provider model id, a user model's from its name, unique in its scope), then the constraints.
+
+The rules that make a slug are copied here as they were (models_registry/slugs.py may change
+later; this migration must fill the rows the same way whenever it runs)."""
+
+import re
 
 from django.db import migrations, models
+from django.utils.text import slugify
 
 import models_registry.slugs
 
+SLUG_MAX_LENGTH = 100
+SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{SLUG_MAX_LENGTH - 1}}}")
+RESERVED = frozenset({"deprecations", "export", "import"})
+
+
+def slug_from(text: str, *, fallback: str = "model") -> str:
+    lowered = (text or "").strip().lower()
+    if SLUG_PATTERN.fullmatch(lowered) and lowered not in RESERVED:
+        return lowered
+    made = slugify(text).strip("-_.")[:SLUG_MAX_LENGTH].strip("-_.")
+    if not made or made in RESERVED:
+        made = f"{made}-model" if made else fallback
+    return made
+
+
+def first_free(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-_.") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
 
 def fill_slugs(apps, schema_editor):
-    from models_registry.slugs import first_free, slug_from
-
     AIModel = apps.get_model("models_registry", "AIModel")
     taken: dict[object, set[str]] = {}
     rows = AIModel.objects.order_by("is_system", "organization_id", "created_at", "id")
