@@ -15,6 +15,7 @@ TARGETS = {
     "list_ratio": 0.6,  # API req/s / baseline req/s, at least
     "resolved_p99_ms": 20.0,  # at most (strictly below)
     "not_modified_ratio": 2.0,  # 304 req/s / 200 req/s of the same GET, at least (issue 17)
+    "mixed_hit_rate": 0.95,  # response cache hits / reads in organizations without writes, at least (issue 19)
     "jwt_us": 200.0,  # per call, strictly below
     "queries_list": 4,
     "queries_resolved": 4,
