@@ -19,6 +19,9 @@ key prefix of this run only (its keys are deleted at the end), a JWKS generated 
 and served from a file, throttle rates high enough never to throttle, `wrk` as load generator on
 the same machine. The server is always stopped and the database always dropped, even on Ctrl-C.
 
+After the table, the table again as Markdown and a chart of its figures go to benchmarks/results/
+(latest.md, latest.png; benchmarks/chart.py).
+
 This file parses the arguments and runs the benchmarks in order; the work is in the modules beside it
 (benchmarks/README.md lists them).
 """
@@ -40,13 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import harness  # noqa: E402
+from benchmarks.chart import write_results  # noqa: E402
 from benchmarks.fixtures import seed_http_data  # noqa: E402
 from benchmarks.http_benchmarks import bench_list, bench_not_modified, bench_resolved  # noqa: E402
 from benchmarks.inprocess import bench_jwt, bench_queries  # noqa: E402
 from benchmarks.machine import reference_loop_seconds, wait_for_quiet_machine  # noqa: E402
 from benchmarks.mixed import bench_mixed  # noqa: E402
 from benchmarks.profiling import PROFILE_TARGETS, profile_endpoint  # noqa: E402
-from benchmarks.report import Results, code_under_test, print_report  # noqa: E402
+from benchmarks.report import Results, code_under_test, report_text  # noqa: E402
 from benchmarks.seeding import bench_move, bench_seed  # noqa: E402
 
 BENCHMARKS = ("list", "resolved", "conditional", "mixed", "jwt", "queries", "seed", "move")
@@ -95,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=60,
         help="Wait up to this many seconds for other work on the machine to calm down before the HTTP runs.",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=ROOT / "benchmarks" / "results",
+        help="Where the table (latest.md) and its chart (latest.png) are written (default benchmarks/results).",
     )
     parser.add_argument("--show-queries", action="store_true", help="Print the SQL counted by the queries benchmark.")
     parser.add_argument(
@@ -168,9 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     code = code_under_test(ROOT)
     results = run(args)
-    return print_report(
+    report = report_text(
         results, code=code, benchmarks=args.only, seconds=time.perf_counter() - started, duration=args.duration
     )
+    print(f"\n{report}")
+    command = " ".join(["benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    for path in write_results(results, report, args.results_dir, command=command):
+        print(f"written: {path}")
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":
