@@ -49,8 +49,7 @@ class Connection:
 
     def __init__(self, base_url: str) -> None:
         parts = urllib.parse.urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
 
     def request(self, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, str | None, bytes]:
         """(status, the probe header, the body)."""
@@ -59,16 +58,16 @@ class Connection:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        for attempt in (1, 2):
-            try:
-                self.connection.request(method, path, body=payload, headers=headers)
-                response = self.connection.getresponse()
-                return response.status, response.getheader(HEADER), response.read()
-            except (ConnectionError, http.client.HTTPException):
-                self.connection.close()  # a keep-alive connection the server closed: open a new one
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._send(method, path, payload, headers)
+        except (ConnectionError, http.client.HTTPException):
+            self.connection.close()  # a keep-alive connection the server closed: once more on a new one
+            return self._send(method, path, payload, headers)
+
+    def _send(self, method: str, path: str, payload: bytes | None, headers: dict) -> tuple[int, str | None, bytes]:
+        self.connection.request(method, path, body=payload, headers=headers)
+        response = self.connection.getresponse()
+        return response.status, response.getheader(HEADER), response.read()
 
     def close(self) -> None:
         self.connection.close()
