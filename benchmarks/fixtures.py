@@ -142,3 +142,39 @@ def seed_query_data() -> dict[int, dict[str, str]]:
             "particles": str(particle_count),
         }
     return data
+
+
+MIXED_ORGANIZATIONS = 100
+MIXED_MODELS_PER_ORGANIZATION = 10
+
+
+def mixed_organization_id(n: int) -> str:
+    return f"organization-test-bench-mixed-{n:03d}"
+
+
+def seed_mixed_data() -> dict[str, list[str]]:
+    """MIXED_ORGANIZATIONS organizations with MIXED_MODELS_PER_ORGANIZATION user models each, on
+    the enabled system models seed_http_data made; the ids of each organization's models."""
+    from models_registry.models import AIModel
+
+    parents = list(AIModel.objects.filter(is_system=True, is_enabled=True).order_by("name"))
+    rows = [
+        AIModel(
+            is_system=False,
+            organization_id=mixed_organization_id(org),
+            parent=parents[(org + n) % len(parents)],
+            name=f"Mixed model {n:02d}",
+            slug=f"mixed-model-{n:02d}",
+            description=f"Variant {n} of organization {org}.",
+            context_window=parents[(org + n) % len(parents)].context_window,
+            supports_streaming=True,
+        )
+        for org in range(MIXED_ORGANIZATIONS)
+        for n in range(MIXED_MODELS_PER_ORGANIZATION)
+    ]
+    AIModel.objects.bulk_create(rows)
+    models: dict[str, list[str]] = {}
+    for row in rows:
+        models.setdefault(row.organization_id, []).append(str(row.pk))
+    log(f"seeded {len(rows)} user models in {MIXED_ORGANIZATIONS} organizations for the mixed load")
+    return models

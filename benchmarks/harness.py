@@ -103,6 +103,8 @@ def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[
         "THROTTLE_RATE_ORGANIZATION": UNTHROTTLED_RATE,
         "THROTTLE_RATE_CLIENT": UNTHROTTLED_RATE,
         "BENCH_ORGANIZATION_ID": ORGANIZATION_ID,
+        # The mixed benchmark reads the server's response cache counters from /metrics.
+        "METRICS_TOKEN": f"bench-metrics-{uuid.uuid4().hex}",
     }
 
 

@@ -66,6 +66,13 @@ def bench_list(bench: Bench, server: Server, results: Results) -> None:
         "list: server CPU per request API / baseline (gunicorn + PostgreSQL + Redis)",
         f"{api_cpu:.2f} ms / {baseline_cpu:.2f} ms (ratio {baseline_cpu / api_cpu:.2f})",
     )
+    results.data["list"] = {
+        "api_rps": api_rps,
+        "baseline_rps": baseline_rps,
+        "ratio": ratio,
+        "api_cpu_ms": api_cpu,
+        "baseline_cpu_ms": baseline_cpu,
+    }
     redone = sum(r.attempts - 1 for r in api_runs + baseline_runs)
     results.info("list: runs redone, one worker had taken the connections", str(redone))
     results.info(
@@ -109,6 +116,11 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         "resolved: server CPU per request (gunicorn + Redis, median run)",
         f"{median.server_cpu_ms_per_request:.2f} ms",
     )
+    results.data["resolved"] = {
+        "rps": median.requests_per_second,
+        "p50_ms": median.latency_ms["50%"],
+        "p99_ms": p99,
+    }
     errors = sum(run.errors for run in runs)
     results.add("resolved: failed responses (non-2xx, socket)", "0", str(errors), errors == 0)
     results.info(
@@ -167,6 +179,7 @@ def bench_not_modified(bench: Bench, server: Server, results: Results) -> None:
                 + " / ".join(f"{cpu[way]:.2f}" for way in ways)
                 + " ms",
             )
+            results.data.setdefault("conditional", {})[label] = rps  # req/s by way
             ratio = rps["304"] / rps["rendered 200"]
             results.add(
                 f"conditional: {label}, throughput 304 / rendered 200",

@@ -7,6 +7,7 @@ What runs (benchmarks/README.md explains each figure):
 - list      authenticated `GET /v1/models?limit=50` vs a plain Django `.values()` view, req/s and ratio
 - resolved  `GET /v1/models/{id}/resolved` (composition of 5 particles), p99 latency at 8 clients
 - conditional  the list page, a model and its resolved view: req/s with If-None-Match (304) vs without (200)
+- mixed     reads across 100 organizations while 5 of them are written to: cache hit rates, no stale read
 - jwt       in-process `verify_token` / `authenticate` cost with a warm key store, and no JWKS fetch
 - queries   in-process query counts of list, resolved and create with 1 and 100 rows
 - seed      benchmarks/bench_seed.py (seed_system_models with 10,000 entries) on the bench database
@@ -17,6 +18,9 @@ production gunicorn configuration with 2 workers on 127.0.0.1 and a free port, R
 key prefix of this run only (its keys are deleted at the end), a JWKS generated with core.devkeys
 and served from a file, throttle rates high enough never to throttle, `wrk` as load generator on
 the same machine. The server is always stopped and the database always dropped, even on Ctrl-C.
+
+After the table, the table again as Markdown and a chart of its figures go to benchmarks/results/
+(latest.md, latest.png; benchmarks/chart.py).
 
 This file parses the arguments and runs the benchmarks in order; the work is in the modules beside it
 (benchmarks/README.md lists them).
@@ -39,19 +43,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import harness  # noqa: E402
+from benchmarks.chart import write_results  # noqa: E402
 from benchmarks.fixtures import seed_http_data  # noqa: E402
 from benchmarks.http_benchmarks import bench_list, bench_not_modified, bench_resolved  # noqa: E402
 from benchmarks.inprocess import bench_jwt, bench_queries  # noqa: E402
 from benchmarks.machine import reference_loop_seconds, wait_for_quiet_machine  # noqa: E402
+from benchmarks.mixed import bench_mixed  # noqa: E402
 from benchmarks.profiling import PROFILE_TARGETS, profile_endpoint  # noqa: E402
-from benchmarks.report import Results, code_under_test, print_report  # noqa: E402
+from benchmarks.report import Results, code_under_test, report_text  # noqa: E402
 from benchmarks.seeding import bench_move, bench_seed  # noqa: E402
 
-BENCHMARKS = ("list", "resolved", "conditional", "jwt", "queries", "seed", "move")
+BENCHMARKS = ("list", "resolved", "conditional", "mixed", "jwt", "queries", "seed", "move")
 HTTP_BENCHMARKS = {
     "list": bench_list,
     "resolved": bench_resolved,
     "conditional": bench_not_modified,
+    "mixed": bench_mixed,
 }  # through gunicorn, in this order
 IN_PROCESS_BENCHMARKS = {
     "jwt": bench_jwt,
@@ -63,7 +70,9 @@ IN_PROCESS_BENCHMARKS = {
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="Seconds per measured wrk run (default 10).")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="Seconds per measured wrk run, and of the mixed load (default 10)."
+    )
     parser.add_argument("--warmup", type=float, default=2, help="Seconds of unmeasured wrk load first (default 2).")
     parser.add_argument(
         "--rounds",
@@ -90,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=60,
         help="Wait up to this many seconds for other work on the machine to calm down before the HTTP runs.",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=ROOT / "benchmarks" / "results",
+        help="Where the table (latest.md) and its chart (latest.png) are written (default benchmarks/results).",
     )
     parser.add_argument("--show-queries", action="store_true", help="Print the SQL counted by the queries benchmark.")
     parser.add_argument(
@@ -163,9 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     code = code_under_test(ROOT)
     results = run(args)
-    return print_report(
+    report = report_text(
         results, code=code, benchmarks=args.only, seconds=time.perf_counter() - started, duration=args.duration
     )
+    print(f"\n{report}")
+    command = " ".join(["benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    for path in write_results(results, report, args.results_dir, command=command):
+        print(f"written: {path}")
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":
