@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 TARGETS = {
-    "list_ratio": 0.6,  # API req/s / baseline req/s, at least
-    "resolved_p99_ms": 20.0,  # at most (strictly below)
+    "list_ratio": 1.0,  # API req/s / baseline req/s, at least (issue 19)
+    "list_ratio_uncached": 0.8,  # the same with every cache off (issue 19)
+    "resolved_p99_ms": 10.0,  # at most (strictly below; issue 19)
     "not_modified_ratio": 2.0,  # 304 req/s / 200 req/s of the same GET, at least (issue 17)
     "mixed_hit_rate": 0.95,  # response cache hits / reads in organizations without writes, at least (issue 19)
     "jwt_us": 200.0,  # per call, strictly below
     "queries_list": 4,
     "queries_resolved": 4,
-    "queries_create": 8,
+    "queries_create": 11,  # each one a rule: benchmarks/README.md lists them (issue 19 took 3 out)
     "seed_first_s": 10.0,
     "seed_second_s": 5.0,
     "seed_peak_mb": 300.0,

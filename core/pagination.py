@@ -195,11 +195,22 @@ class Pagination(OffsetPagination):
         # Backwards: the rows the cursor came from after it; more before it when read.
         self.has_more = True if backwards else more
         self.has_before = more if backwards else (cursor is not None or self.offset > 0)
-        if cursor is None and self.offset == 0 and not more:
-            self.count, self.count_is_estimate = len(rows), False
-        else:
-            self.count, self.count_is_estimate = capped_count(queryset)
+        self.count, self.count_is_estimate = self._total(queryset, parts)
         return rows
+
+    def _total(self, queryset: QuerySet, parts: list[tuple[Any, QuerySet]]) -> tuple[int, bool]:
+        """The capped total. A part read from its start to its end was counted as it was read;
+        only the others are counted (the whole list at once when no part is known)."""
+        if not self._counted:
+            return capped_count(queryset)
+        total = sum(self._counted.values())
+        for value, part in parts:
+            if value not in self._counted:
+                found, capped = capped_count(part)
+                if capped:
+                    return PAGE_COUNT_CAP, True
+                total += found
+        return total, False
 
     def _read(self, parts: list[tuple[Any, QuerySet]], cursor: Cursor | None) -> list:
         """One row more than the page (to know whether another follows) from the parts in reading
@@ -209,9 +220,11 @@ class Pagination(OffsetPagination):
         rows: list = []
         skip = self.offset
         reached = cursor is None
+        self._counted: dict[Any, int] = {}  # the parts read whole, and their rows
         for value, part in parts:
             if len(rows) >= wanted:
                 break
+            whole = reached and not skip
             if not reached:
                 if value is _WHOLE:
                     part = part.filter(keyset_q(self.keys, cursor.values, cursor.backwards))
@@ -220,7 +233,10 @@ class Pagination(OffsetPagination):
                 else:
                     continue
                 reached = True
-            found = list(part[skip : skip + wanted - len(rows)])
+            asked = wanted - len(rows)
+            found = list(part[skip : skip + asked])
+            if whole and len(found) < asked:
+                self._counted[value] = len(found)
             skip = max(skip - part.count(), 0) if skip and not found else 0
             rows.extend(found)
         return rows

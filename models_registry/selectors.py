@@ -19,13 +19,25 @@ def read_context() -> tuple:
     return (lifecycle.today(), repr(settings.DEFAULT_ENTITLEMENT))
 
 
+def visible_system_models(organization_id: str) -> QuerySet[AIModel]:
+    """The enabled system models the organization is entitled to."""
+    return AIModel.objects.filter(Q(is_system=True, is_enabled=True) & entitled_q(organization_id))
+
+
+def own_user_models(organization_id: str) -> QuerySet[AIModel]:
+    """The organization's user models, enabled or not, whatever their base."""
+    return AIModel.objects.filter(is_system=False, organization_id=organization_id).select_related("parent")
+
+
 def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
-    """The enabled system models the organization is entitled to, plus its own user models
-    (enabled or not, whatever their base)."""
-    return AIModel.objects.filter(
-        (Q(is_system=True, is_enabled=True) & entitled_q(organization_id))
-        | Q(is_system=False, organization_id=organization_id)
-    ).select_related("parent")
+    """What an organization sees: `visible_system_models` plus `own_user_models` (the list reads
+    the two apart, each through its index: views.AIModelViewSet.partition)."""
+    return visible_from(visible_system_models(organization_id), own_user_models(organization_id))
+
+
+def visible_from(system_models: QuerySet[AIModel], user_models: QuerySet[AIModel]) -> QuerySet[AIModel]:
+    """The two parts as one queryset (a caller that reads them apart too builds them once)."""
+    return (system_models | user_models).select_related("parent")
 
 
 def with_entitlement(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:

@@ -112,7 +112,7 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         return selectors.read_context()
 
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
-        queryset = selectors.models_visible_to(organization_id)
+        queryset = selectors.visible_from(*self.visible_parts())
         if self.action == "resolved":
             return selectors.with_system_prompt(queryset, organization_id)
         return queryset
@@ -123,6 +123,27 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         if self.action == "clone":
             return ModelCloneSerializer
         return super().get_serializer_class()
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
+        """Each part of the list from its own rule, the request's filters applied: not the whole
+        rule narrowed, which would carry the entitlement's subqueries into the user models' part
+        (and compiling them is most of what a page costs)."""
+        system_models, user_models = self.visible_parts()
+        part = system_models if is_system else user_models
+        return self.filter_queryset(part).select_related(None).values(*ROW_COLUMNS)
+
+    _visible_parts: tuple[QuerySet, QuerySet] | None = None
+
+    def visible_parts(self) -> tuple[QuerySet[AIModel], QuerySet[AIModel]]:
+        """The system models the organization may use and its own, built once a request (the
+        entitlement's rule is the costly one to build)."""
+        if self._visible_parts is None:
+            organization_id = self.principal.organization_id
+            self._visible_parts = (
+                selectors.visible_system_models(organization_id),
+                selectors.own_user_models(organization_id),
+            )
+        return self._visible_parts
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset()).select_related(None)
