@@ -96,6 +96,11 @@ def throughput_bars(data: dict[str, Any]) -> list[tuple[str, float, str]]:
             ("list ?limit=50: API", data["list"]["api_rps"], "api"),
             ("list ?limit=50: plain .values() view", data["list"]["baseline_rps"], "baseline"),
         ]
+    if "list_uncached" in data:  # the same pair on a server with every cache off
+        bars += [
+            ("list ?limit=50, caches off: API", data["list_uncached"]["api_rps"], "rendered 200"),
+            ("list ?limit=50, caches off: plain view", data["list_uncached"]["baseline_rps"], "baseline"),
+        ]
     if "resolved" in data:
         bars.append(("resolved: API", data["resolved"]["rps"], "api"))
     for label, ways in data.get("conditional", {}).items():

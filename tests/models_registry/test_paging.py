@@ -4,7 +4,6 @@ a cursor that is not one the list gave is a 400 naming `cursor`; the total is ca
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -264,9 +263,7 @@ def test_count_is_exact_up_to_the_cap(
     assert (whole["count"], whole["countIsEstimate"]) == (rows, False)  # one page read them all: exact
 
 
-def test_parts_read_whole_are_counted_as_read(
-    admin_client: APIClient, models: list, django_assert_num_queries
-) -> None:
+def test_parts_read_whole_are_counted_as_read(admin_client: APIClient, models: list, django_assert_num_queries) -> None:
     """The system models fit on the first page: only the organization's part is counted."""
     admin_client.get(f"{MODELS_URL}?limit=10")
     with django_assert_num_queries(4):  # the generations, the two parts, the count of the second
