@@ -142,7 +142,9 @@ class OffsetPagination(pagination.LimitOffsetPagination):
         }
 
     next_description = "The next page, or null on the last."
-    next_example = "https://registry.example.com/v1/models/3f0c2a4e-8d1b-4c5e-9a7f-2b6d8e1c0a93/versions?limit=50&offset=50"
+    next_example = (
+        "https://registry.example.com/v1/models/3f0c2a4e-8d1b-4c5e-9a7f-2b6d8e1c0a93/versions?limit=50&offset=50"
+    )
 
 
 class Pagination(OffsetPagination):
