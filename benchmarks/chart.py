@@ -3,10 +3,10 @@
 Issue 19, target 7. Two panels, from the figures the benchmarks keep in `Results.data`:
 
 1. p95 latency by operation at 1k rows, and at 1M rows for an organization of 100 models and one
-   of 100k (`data["scale"]`, filled by `--scale`: a list of `{"operation", "small", "org_100",
-   "org_100k"}`, each size `{"p50", "p95"}` in ms), with each operation's target (1.5x its 1k
-   figure or 10 ms, whichever is larger). A log scale: the figures span two orders of magnitude.
-   A run without them says so in the picture instead.
+   of 100k (`data["scale"]`, for the scale benchmark of issue 19 to fill: a list of
+   `{"operation", "small", "org_100", "org_100k"}`, each size `{"p50", "p95"}` in ms), with
+   each operation's target (1.5x its 1k figure or 10 ms, whichever is larger). A log scale: the
+   figures span two orders of magnitude. A run without them says so in the picture instead.
 2. req/s of the API against its anchors: the list against the plain `.values()` view
    (`data["list"]`), `/resolved` (`data["resolved"]`), and each conditional GET rendered,
    answered 304 and from the cache (`data["conditional"]`).
@@ -40,7 +40,7 @@ KIND_COLOURS = {
     "304": "#55a868",
     "cached 200": "#4c72b0",
 }
-NO_SCALE = "No latency at 1k / 1M rows in this run (benchmarks/run.py --scale draws it)"
+NO_SCALE = "No latency at 1k / 1M rows in this run (the scale benchmark, issue 19, is to fill it)"
 NO_THROUGHPUT = "No throughput figures in this run (the list, resolved and conditional benchmarks draw them)"
 
 
