@@ -22,6 +22,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import re
 import statistics
 import time
 import uuid
@@ -366,8 +367,9 @@ def bench_scale(bench: Bench, results: Results) -> None:
 
 
 def plan_summary(plan: list[str]) -> str:
-    """The first scan of a plan (where the rows come from) and its execution time, for the table."""
-    scan = next((line.strip().removeprefix("->").strip() for line in plan if " Scan " in line), "")
+    """The plan's slowest scan (where the time goes) and its execution time, for the table."""
+    scans = [line.strip().removeprefix("->").strip() for line in plan if " Scan " in line and "actual time=" in line]
+    scan = max(scans, key=lambda line: float(re.search(r"actual time=[\d.]+\.\.([\d.]+)", line).group(1)), default="")
     execution = next((line for line in plan if line.startswith("Execution Time")), "")
     return f"{scan.split('  (')[0]}; {execution}"
 
