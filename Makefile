@@ -70,7 +70,7 @@ bench: $(VENV)/.dev
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package) for the HTTP benchmarks"; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output staticfiles

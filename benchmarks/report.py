@@ -25,6 +25,10 @@ TARGETS = {
     "seed_second_s": 5.0,
     "seed_peak_mb": 300.0,
     "move_s": 5.0,  # migrate_user_models, 10,000 user models (benchmarks/bench_move.py)
+    # --scale (benchmarks/scale.py, issue 19): p95 at 1M rows at most max(factor x p95 at 1k rows, floor)
+    "scale_factor": 1.5,
+    "scale_floor_ms": 10.0,
+    "scale_seed_s": 2.0,  # seed_system_models with changed limits on the 1.1M-row table (and seed_peak_mb)
 }
 
 

@@ -12,6 +12,8 @@ What runs (benchmarks/README.md explains each figure):
 - queries   in-process query counts of list, resolved and create with 1 and 100 rows
 - seed      benchmarks/bench_seed.py (seed_system_models with 10,000 entries) on the bench database
 - move      benchmarks/bench_move.py (migrate_user_models on 10,000 user models) on the bench database
+- scale     (only with --scale or --only scale; last) every read and write at 1k and at 1.1M rows, p95s
+            against max(1.5 x the 1k p95, 10 ms), and seed_system_models with changed limits at 1.1M rows
 
 Setting: a throwaway PostgreSQL database (created, migrated, seeded, dropped at the end), the
 production gunicorn configuration with 2 workers on 127.0.0.1 and a free port, Redis db 14 under a
@@ -51,9 +53,12 @@ from benchmarks.machine import reference_loop_seconds, wait_for_quiet_machine  #
 from benchmarks.mixed import bench_mixed  # noqa: E402
 from benchmarks.profiling import PROFILE_TARGETS, profile_endpoint  # noqa: E402
 from benchmarks.report import Results, code_under_test, report_text  # noqa: E402
+from benchmarks.scale import bench_scale  # noqa: E402
 from benchmarks.seeding import bench_move, bench_seed  # noqa: E402
 
-BENCHMARKS = ("list", "resolved", "conditional", "mixed", "jwt", "queries", "seed", "move")
+BENCHMARKS = ("list", "resolved", "conditional", "mixed", "jwt", "queries", "seed", "move", "scale")
+# What runs without --only: all but scale, which builds a million rows and takes minutes (--scale adds it).
+DEFAULT_BENCHMARKS = BENCHMARKS[:-1]
 HTTP_BENCHMARKS = {
     "list": bench_list,
     "resolved": bench_resolved,
@@ -65,7 +70,7 @@ IN_PROCESS_BENCHMARKS = {
     "queries": bench_queries,
     "seed": bench_seed,
     "move": bench_move,
-}  # then these
+}  # then these, then the profiles, then scale (it empties the tables the others read and fills them with its own)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -81,7 +86,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="API/baseline rounds for the ratio, in alternating order (default 4: baseline, API, API, baseline, ...).",
     )
     parser.add_argument(
-        "--only", default=",".join(BENCHMARKS), help=f"Comma-separated subset of {','.join(BENCHMARKS)}."
+        "--only",
+        default=",".join(DEFAULT_BENCHMARKS),
+        help=f"Comma-separated subset of {','.join(BENCHMARKS)} (default: all but scale).",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="Add the scale benchmark (1k vs 1.1M rows; a few minutes) to the chosen ones.",
     )
     parser.add_argument(
         "--resolved-runs",
@@ -115,6 +127,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-requests", type=int, default=500, help="Requests per profile (default 500).")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    if args.scale and "scale" not in args.only:
+        args.only.append("scale")
     unknown = set(args.only) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")
@@ -164,6 +178,14 @@ def run(args: argparse.Namespace) -> Results:
 
         for name in args.profile:
             profile_endpoint(bench, name, args.profile_requests)
+
+        if "scale" in args.only:
+            harness.log("benchmark scale")
+            try:
+                bench_scale(bench, results)
+            except Exception as exc:
+                traceback.print_exc()
+                results.error("scale", exc)
     return results
 
 
