@@ -181,6 +181,9 @@ class Pagination(OffsetPagination):
         if cursor is not None and self.offset_given(request):
             raise ValidationError({self.cursor_query_param: ["Send cursor or offset, not both."]})
         parts = partitions(queryset, self.keys, view)
+        # A view's parts may leave their columns to the read (`page_columns`), so that counting a
+        # part joins nothing and can be an index-only scan.
+        self.columns = getattr(view, "page_columns", None) if len(parts) > 1 else None
         if cursor is not None and cursor.backwards:
             rows = self._read([(value, part.reverse()) for value, part in reversed(parts)], cursor)
             if not rows:  # nothing before it any more (deleted meanwhile): the first page
@@ -203,7 +206,7 @@ class Pagination(OffsetPagination):
     def _total(self, queryset: QuerySet, parts: list[tuple[Any, QuerySet]]) -> tuple[int, bool]:
         """The capped total. A part read from its start to its end was counted as it was read;
         only the others are counted (the whole list at once when no part is known)."""
-        if not self._counted:
+        if not self._counted and len(parts) == 1:
             return capped_count(queryset)
         total = sum(self._counted.values())
         for value, part in parts:
@@ -236,6 +239,8 @@ class Pagination(OffsetPagination):
                     continue
                 reached = True
             asked = wanted - len(rows)
+            if self.columns:
+                part = part.values(*self.columns)
             found = list(part[skip : skip + asked])
             if whole and len(found) < asked:
                 self._counted[value] = len(found)

@@ -130,7 +130,9 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
         (and compiling them is most of what a page costs)."""
         system_models, user_models = self.visible_parts()
         part = system_models if is_system else user_models
-        return self.filter_queryset(part).select_related(None).values(*ROW_COLUMNS)
+        return self.filter_queryset(part).select_related(None)
+
+    page_columns = ROW_COLUMNS  # what the paginator reads of each part (core.pagination)
 
     _visible_parts: tuple[QuerySet, QuerySet] | None = None
 
