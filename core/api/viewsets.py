@@ -71,14 +71,6 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
-        """The list's global rows, or the organization's own: a list sorted by `is_system` first
-        is read one part after the other (core.pagination), each through its own index. The
-        organization's part names the organization, so the database knows which index entries."""
-        if is_system:
-            return queryset.filter(is_system=True)
-        return queryset.filter(is_system=False, organization_id=self.principal.organization_id)
-
     def check_object_permissions(self, request, obj: Model) -> None:
         super().check_object_permissions(request, obj)
         if (
