@@ -9,17 +9,24 @@
   entitlement row is in the default mode with no plan. An empty plan means no system model,
   never all of them.
 
-`entitled_q()` states the rule once, as SQL: the API's visibility (`selectors.models_visible_to`),
-`parentId` validation and `/resolved` all apply it inside their own query, so it costs no extra
-round trip.
+`entitled_set()` states the rule once: one small query reads what the organization may use
+(every system model, or these ids), and its `q()` applies that inside the caller's own query:
+the API's visibility (`selectors.visible_system_models`), `parentId` validation, `/resolved`'s
+`base_entitled`, the OpenAI catalog and imports. A request reads it once. (The rule used to be
+three EXISTS subqueries in each of those queries: building and compiling them cost a list page
+or a resolved model more CPU than a query of its own.)
 """
 
 from __future__ import annotations
 
+import functools
+import uuid
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, models
+from django.db.models import BooleanField, Expression, ExpressionWrapper, Q, Value
 from django.db.models.functions import Lower
 
 from core.db import TimeStampedModel, validate_not_blank
@@ -106,26 +113,45 @@ def effective_mode(mode: str | None) -> str:
     return mode
 
 
-def entitled_q(organization_id: str, *, model_ref: str = "pk") -> Q:
-    """System model rows (`model_ref` names the system model's id in the outer query: "pk",
-    or "parent_id" for a user model's base) that the organization may use. One statement of
-    the rule, evaluated by the database in the caller's query."""
-    entitlement = Entitlement.objects.filter(organization_id=organization_id)
-    if settings.DEFAULT_ENTITLEMENT == EntitlementMode.ALL:
-        everything = ~Q(Exists(entitlement.filter(mode=EntitlementMode.PLAN)))
-    else:
-        everything = Q(Exists(entitlement.filter(mode=EntitlementMode.ALL)))
-    in_plan = Exists(
-        Plan.system_models.through.objects.filter(
-            plan__entitlements__organization_id=organization_id, aimodel_id=OuterRef(model_ref)
-        )
-    )
-    added = Exists(
-        Entitlement.extra_system_models.through.objects.filter(
-            entitlement__organization_id=organization_id, aimodel_id=OuterRef(model_ref)
-        )
-    )
-    return everything | Q(in_plan) | Q(added)
+@dataclass(frozen=True)
+class EntitledSet:
+    """The system models an organization may use, as read at one moment: every one
+    (`everything`), or those whose ids are in `ids` (none when empty)."""
+
+    everything: bool
+    ids: frozenset[uuid.UUID] = frozenset()
+
+    def allows(self, model_id: uuid.UUID) -> bool:
+        return self.everything or model_id in self.ids
+
+    def q(self, model_ref: str = "pk") -> Q:
+        """The rows it allows, as a condition of the caller's query (`model_ref` names the system
+        model's id there: "pk", or "parent_id" for a user model's base)."""
+        if self.everything:
+            return Q()
+        return Q(**{f"{model_ref}__in": sorted(self.ids)})
+
+    def column(self, model_ref: str = "pk") -> Expression:
+        """Whether it allows the row, as a boolean column of the caller's query."""
+        if self.everything or not self.ids:
+            return Value(self.everything, output_field=BooleanField())
+        return ExpressionWrapper(self.q(model_ref), output_field=BooleanField())
+
+
+def entitled_set(organization_id: str) -> EntitledSet:
+    """What the organization may use now, in one query: its entitlement's mode (none: the
+    default mode), its plan's system models and its additions."""
+    with connection.cursor() as cursor:
+        cursor.execute(_entitled_sql(), [organization_id] * 3)
+        rows = cursor.fetchall()
+    modes = [mode for mode, _ in rows if mode is not None]
+    if effective_mode(modes[0] if modes else None) == EntitlementMode.ALL:
+        return EntitledSet(everything=True)
+    return EntitledSet(everything=False, ids=frozenset(_uuid(model_id) for _, model_id in rows if model_id is not None))
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))  # SQLite keeps UUIDs as text
 
 
 def entitlement_of(organization_id: str) -> Entitlement | None:
@@ -133,7 +159,7 @@ def entitlement_of(organization_id: str) -> Entitlement | None:
 
 
 def why_entitled(organization_id: str) -> list[tuple[object, str]]:
-    """Every enabled system model the organization may use (by `entitled_q`, the rule itself),
+    """Every enabled system model the organization may use (by `entitled_set`, the rule itself),
     with the reason: "default mode all", "mode all", "plan <name>", "addition", or both of the
     last two. For staff, in the admin."""
     from models_registry.models import AIModel
@@ -144,10 +170,31 @@ def why_entitled(organization_id: str) -> list[tuple[object, str]]:
     added_ids = set(entitlement.extra_system_models.values_list("pk", flat=True)) if entitlement else set()
     in_all_mode = effective_mode(entitlement.mode if entitlement else None) == EntitlementMode.ALL
     everything = "mode all" if entitlement and entitlement.mode == EntitlementMode.ALL else "default mode all"
-    entitled = AIModel.objects.filter(is_system=True, is_enabled=True).filter(entitled_q(organization_id))
+    entitled = AIModel.objects.filter(is_system=True, is_enabled=True).filter(entitled_set(organization_id).q())
     reasons = []
     for model in entitled.order_by("name"):
         why = [f"plan {plan.name}"] if model.pk in plan_ids else []
         why += ["addition"] if model.pk in added_ids else []
         reasons.append((model, everything if in_all_mode else ", ".join(why)))
     return reasons
+
+
+@functools.cache
+def _entitled_sql() -> str:
+    """Plain SQL: the ORM would take longer to build this query than the database to answer it.
+    Rows: (mode, NULL) for the entitlement row if there is one, (NULL, id) for each system model
+    of its plan and each addition. (Built on first use: the through tables exist once every
+    model is loaded.)"""
+    entitlement = Entitlement._meta.db_table
+    in_plan = Plan.system_models.through._meta.db_table
+    added = Entitlement.extra_system_models.through._meta.db_table
+    return " UNION ALL ".join(
+        (
+            # Table names from the models' own metadata; the organization id is a parameter.
+            f"SELECT e.mode, NULL FROM {entitlement} e WHERE e.organization_id = %s",  # noqa: S608
+            f"SELECT NULL, p.aimodel_id FROM {in_plan} p JOIN {entitlement} e ON e.plan_id = p.plan_id "  # noqa: S608
+            "WHERE e.organization_id = %s",
+            f"SELECT NULL, x.aimodel_id FROM {added} x JOIN {entitlement} e ON e.id = x.entitlement_id "  # noqa: S608
+            "WHERE e.organization_id = %s",
+        )
+    )

@@ -3,10 +3,10 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 
 from models_registry import lifecycle
-from models_registry.entitlements import entitled_q
+from models_registry.entitlements import EntitledSet, entitled_set
 from models_registry.lifecycle import status_of
 from models_registry.models import AIModel
 from prompts.models import PromptCompositionParticle
@@ -19,9 +19,9 @@ def read_context() -> tuple:
     return (lifecycle.today(), repr(settings.DEFAULT_ENTITLEMENT))
 
 
-def visible_system_models(organization_id: str) -> QuerySet[AIModel]:
-    """The enabled system models the organization is entitled to."""
-    return AIModel.objects.filter(Q(is_system=True, is_enabled=True) & entitled_q(organization_id))
+def visible_system_models(entitled: EntitledSet) -> QuerySet[AIModel]:
+    """The enabled system models an organization is entitled to (its `entitled_set`)."""
+    return AIModel.objects.filter(Q(is_system=True, is_enabled=True) & entitled.q())
 
 
 def own_user_models(organization_id: str) -> QuerySet[AIModel]:
@@ -32,7 +32,7 @@ def own_user_models(organization_id: str) -> QuerySet[AIModel]:
 def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
     """What an organization sees: `visible_system_models` plus `own_user_models` (the list reads
     the two apart, each through its index: views.AIModelViewSet.partition)."""
-    return visible_from(visible_system_models(organization_id), own_user_models(organization_id))
+    return visible_from(visible_system_models(entitled_set(organization_id)), own_user_models(organization_id))
 
 
 def visible_from(system_models: QuerySet[AIModel], user_models: QuerySet[AIModel]) -> QuerySet[AIModel]:
@@ -41,22 +41,22 @@ def visible_from(system_models: QuerySet[AIModel], user_models: QuerySet[AIModel
 
 
 def with_entitlement(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:
-    """The models, each read with whether the organization may build on it (`entitled`, by
-    `entitled_q`) in the same query: a create's base costs one round trip, not two.
+    """The models, each read with whether the organization may build on it (`entitled`, by its
+    `entitled_set`, read now) as a column of the same query.
     `entitlement_for` names the organization the answer is for, so a service never takes it
     for another's (`services.ensure_entitled`)."""
     return queryset.annotate(
         entitlement_for=Value(organization_id, output_field=CharField()),
-        entitled=ExpressionWrapper(entitled_q(organization_id), output_field=BooleanField()),
+        entitled=entitled_set(organization_id).column(),
     )
 
 
-def with_system_prompt(queryset: QuerySet[AIModel], organization_id: str) -> QuerySet[AIModel]:
+def with_system_prompt(queryset: QuerySet[AIModel], entitled: EntitledSet) -> QuerySet[AIModel]:
     """Everything the resolved view needs, in a constant number of queries: including whether
-    the organization is still entitled to a user model's base (`base_entitled`)."""
-    entitled = ExpressionWrapper(entitled_q(organization_id, model_ref="parent_id"), output_field=BooleanField())
+    the organization (whose `entitled_set` this is) is still entitled to a user model's base
+    (`base_entitled`)."""
     return (
-        queryset.annotate(base_entitled=entitled)
+        queryset.annotate(base_entitled=entitled.column("parent_id"))
         .select_related("system_prompt_composition", "successor", "parent__successor")
         .prefetch_related(
             Prefetch(

@@ -22,7 +22,7 @@ from core.db import ensure_used_only_within, lock_for_reference, validate_for_wr
 from core.exceptions import Conflict
 from core.history import copy_to_history, delete_with_actor, save_with_actor
 from models_registry import lifecycle
-from models_registry.entitlements import Entitlement, entitled_q
+from models_registry.entitlements import Entitlement, entitled_set
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import COMPOSITION_NOT_VISIBLE, PARENT_DISABLED, AIModel, child_limit_errors
 from models_registry.selectors import MODEL_PROMPT_FIELDS, MODEL_PROMPT_RESTORE_REASON
@@ -103,7 +103,7 @@ def ensure_entitled(parent: AIModel, organization_id: str) -> None:
     if getattr(parent, "entitlement_for", None) == organization_id:
         entitled = parent.entitled
     else:
-        entitled = AIModel.objects.filter(pk=parent.pk).filter(entitled_q(organization_id)).exists()
+        entitled = entitled_set(organization_id).allows(parent.pk)
     if not entitled:
         raise ValidationError({"parent": [f"No system model with id {parent.pk}."]})
 

@@ -38,7 +38,7 @@ from django.utils import timezone
 from core.db import validate_for_write
 from core.exceptions import Conflict, reference_of
 from models_registry import limits, services
-from models_registry.entitlements import entitled_q
+from models_registry.entitlements import EntitledSet, entitled_set
 from models_registry.models import AIModel
 from prompts import selectors as prompt_selectors
 from prompts import services as prompt_services
@@ -296,6 +296,7 @@ class _Importer:
         self.actor = actor
         self.document = document
         self.reports: list[ObjectReport] = []
+        self._entitled: EntitledSet | None = None
         # What the document's own particles and compositions became, by name (None: in error).
         self.imported: dict[str, dict[str, Any]] = {"particles": {}, "compositions": {}}
         self.paths: dict[str, dict[str, str]] = {"particles": {}, "compositions": {}}
@@ -467,7 +468,9 @@ class _Importer:
         )
 
     def _parent(self, slug: str) -> AIModel:
-        parent = AIModel.objects.filter(is_system=True, slug=slug).filter(entitled_q(self.organization_id)).first()
+        if self._entitled is None:  # read once an import
+            self._entitled = entitled_set(self.organization_id)
+        parent = AIModel.objects.filter(is_system=True, slug=slug).filter(self._entitled.q()).first()
         if parent is None:
             # A system model the organization may not use is told in the words of a missing one.
             raise _fail("parent", f"No system model with slug {slug!r}.")

@@ -31,8 +31,8 @@ from core.api.viewsets import TenantScopedViewSet
 from core.errors import exception_handler as api_exception_handler
 from core.openapi import AutoSchema, conditional_read
 from models_registry import lifecycle, selectors
+from models_registry.api.entitled import EntitledReadsMixin
 from models_registry.api.serializers import represent_model, represent_resolved
-from models_registry.entitlements import entitled_q
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 from models_registry.slugs import SLUG_URL_PATTERN
@@ -152,7 +152,7 @@ def _as_openai(body: dict[str, Any], owner: str) -> dict[str, Any]:
     }
 
 
-class OpenAIModelViewSet(TenantScopedViewSet):
+class OpenAIModelViewSet(EntitledReadsMixin, TenantScopedViewSet):
     resource = "models"
     queryset = AIModel.objects.all()
     lookup_field = "slug"
@@ -175,14 +175,13 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         """What the caller can use now: enabled and entitled, not retired; a user model also needs
         a usable base."""
         on = lifecycle.today()
+        entitled = self.entitled()
         usable_system = (
-            Q(is_system=True, is_enabled=True)
-            & entitled_q(organization_id)
-            & ~lifecycle.status_q(LifecycleStatus.RETIRED, on)
+            Q(is_system=True, is_enabled=True) & entitled.q() & ~lifecycle.status_q(LifecycleStatus.RETIRED, on)
         )
         usable_user = (
             Q(is_system=False, organization_id=organization_id, is_enabled=True, parent__is_enabled=True)
-            & entitled_q(organization_id, model_ref="parent_id")
+            & entitled.q("parent_id")
             & ~lifecycle.status_q(LifecycleStatus.RETIRED, on, prefix="parent__")
         )
         return AIModel.objects.filter(usable_system | usable_user).select_related("parent")
@@ -219,7 +218,7 @@ class OpenAIModelViewSet(TenantScopedViewSet):
         ),
     )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
-        queryset = selectors.with_system_prompt(self.get_queryset(), self.principal.organization_id)
+        queryset = selectors.with_system_prompt(self.get_queryset(), self.entitled())
         model = queryset.filter(slug=slug).order_by("is_system").first()
         if model is None:
             raise exceptions.NotFound(f"The model '{slug}' does not exist or you do not have access to it.")

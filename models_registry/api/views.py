@@ -18,6 +18,7 @@ from core.openapi import ETAG, IDEMPOTENCY_KEY, LOCATION, conditional_read, crud
 from core.schema_errors import error_responses
 from models_registry import lifecycle, selectors, services
 from models_registry.api import schema_docs
+from models_registry.api.entitled import EntitledReadsMixin
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
     ROW_COLUMNS,
@@ -80,7 +81,7 @@ def _lifecycle_dates(body: dict) -> tuple[date | None, date | None]:
         object_serializer=AIModelSerializer,
     ),
 )
-class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
+class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet):
     resource = "models"
     queryset = AIModel.objects.all()
     serializer_class = AIModelSerializer
@@ -114,7 +115,7 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     def visible_to(self, organization_id: str) -> QuerySet[AIModel]:
         queryset = selectors.visible_from(*self.visible_parts())
         if self.action == "resolved":
-            return selectors.with_system_prompt(queryset, organization_id)
+            return selectors.with_system_prompt(queryset, self.entitled())
         return queryset
 
     def get_serializer_class(self):
@@ -137,13 +138,11 @@ class AIModelViewSet(VersionedViewSetMixin, ResourceViewSet):
     _visible_parts: tuple[QuerySet, QuerySet] | None = None
 
     def visible_parts(self) -> tuple[QuerySet[AIModel], QuerySet[AIModel]]:
-        """The system models the organization may use and its own, built once a request (the
-        entitlement's rule is the costly one to build)."""
+        """The system models the organization may use and its own, built once a request."""
         if self._visible_parts is None:
-            organization_id = self.principal.organization_id
             self._visible_parts = (
-                selectors.visible_system_models(organization_id),
-                selectors.own_user_models(organization_id),
+                selectors.visible_system_models(self.entitled()),
+                selectors.own_user_models(self.principal.organization_id),
             )
         return self._visible_parts
 

@@ -16,7 +16,7 @@ from core.models import AuditEvent, Organization
 from models_registry import entitlement_services as services
 from models_registry import limits, selectors
 from models_registry import services as model_services
-from models_registry.entitlements import Entitlement, Plan
+from models_registry.entitlements import EntitledSet, Entitlement, Plan, entitled_set
 from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
 from tests.factories import SystemModelFactory, UserModelFactory
@@ -146,6 +146,62 @@ def test_changing_a_plan_changes_every_organization_on_it_at_once(admin_client, 
 
 
 # --- parentId on create and move ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("default", "entitlement", "expected"),
+    [
+        ("all", None, "everything"),
+        ("plan", None, set()),
+        ("all", {"mode": "default"}, "everything"),
+        ("plan", {"mode": "default", "plan": ("a",), "extra": ("c",)}, {"a", "c"}),
+        ("plan", {"mode": "all", "plan": ("a",)}, "everything"),
+        ("all", {"mode": "plan"}, set()),
+        ("all", {"mode": "plan", "plan": ()}, set()),
+        ("all", {"mode": "plan", "extra": ("c",)}, {"c"}),
+        ("all", {"mode": "plan", "plan": ("a", "b"), "extra": ("b", "c")}, {"a", "b", "c"}),
+    ],
+)
+def test_the_entitled_set_is_read_in_one_query(settings: Any, systems, default, entitlement, expected) -> None:
+    """What `entitled_set` reads for each mode, default, plan and additions; another
+    organization's entitlement never counts."""
+    settings.DEFAULT_ENTITLEMENT = default
+    services.entitlement_save(organization_id="org-b", actor=STAFF, mode="plan", plan=plan_of(systems["b"], name="B"))
+    if entitlement is not None:
+        plan = plan_of(*(systems[n] for n in entitlement["plan"])) if "plan" in entitlement else None
+        extra = [systems[n] for n in entitlement.get("extra", ())]
+        services.entitlement_save(
+            organization_id="org-a", actor=STAFF, mode=entitlement["mode"], plan=plan, extra_system_models=extra
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        found = entitled_set("org-a")
+
+    assert len(queries) == 1
+    if expected == "everything":
+        assert found == EntitledSet(everything=True)
+    else:
+        assert found == EntitledSet(everything=False, ids=frozenset(systems[n].pk for n in expected))
+
+
+@pytest.mark.parametrize(
+    ("entitled", "visible"),
+    [(EntitledSet(everything=True), {"a", "b", "c"}), (EntitledSet(everything=False), set()), ("b", {"b"})],
+)
+def test_an_entitled_set_is_a_condition_and_an_annotation(systems, entitled, visible) -> None:
+    """`q()` filters a query and `column()` says true or false for each row: for every system
+    model, for none (no `IN ()` sent to the database) and for some."""
+    if isinstance(entitled, str):
+        entitled = EntitledSet(everything=False, ids=frozenset({systems[entitled].pk}))
+    everything = AIModel.objects.filter(is_system=True)
+    filtered = set(everything.filter(entitled.q()).values_list("pk", flat=True))
+    annotated = dict(everything.annotate(entitled=entitled.column()).values_list("pk", "entitled"))
+    user_model = UserModelFactory(organization_id="org-a", parent=systems["b"])
+    base_entitled = selectors.with_system_prompt(AIModel.objects.filter(pk=user_model.pk), entitled).get()
+
+    assert filtered == {systems[n].pk for n in visible}
+    assert base_entitled.base_entitled is ("b" in visible)
+    assert annotated == {systems[n].pk: entitled.allows(systems[n].pk) for n in "abc"}
 
 
 def test_building_on_a_system_model_outside_the_entitlement_is_a_400_naming_parent_id(admin_client, systems) -> None:

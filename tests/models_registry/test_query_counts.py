@@ -16,19 +16,21 @@ from tests.models_registry.helpers import MODELS_URL, create, detail_url, resolv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
-# Every read first reads the two cache generations its ETag is made of (core.conditional).
+# Every read first reads the two cache generations its ETag is made of (core.conditional), then
+# what the organization may use (`entitlements.entitled_set`, issue 19: one plain query instead of
+# three subqueries compiled into each read).
 # The page in two parts, each through its own index (core.pagination): the system models, then the
 # organization's, the parents' columns joined in; a page with a next one adds its capped COUNT.
-LIST_QUERIES = 3
-RETRIEVE_QUERIES = 2  # the model with its parent
-RESOLVED_QUERIES = 3  # the model with its parent and composition; the composition's particles in order
+LIST_QUERIES = 4
+RETRIEVE_QUERIES = 3  # the model with its parent
+RESOLVED_QUERIES = 4  # the model with its parent and composition; the composition's particles in order
 NOT_MODIFIED_QUERIES = 1  # the generations, and nothing else: the body is neither read nor rendered
-# The parent with the organization's entitlement to it (issue 16), then in a savepoint (SAVEPOINT
+# What the organization may use, the parent with that answer for it (issue 16), then in a savepoint (SAVEPOINT
 # and RELEASE count): the quota's entitlement row (locked), the model (its unique constraints judge
 # its name and the slug its name makes, issue 17), its history row, its audit event, and the UPDATE
 # that bumps the organization's cache generation (issue 15); after the write, the generations for
 # the ETag.
-CREATE_QUERIES = 9
+CREATE_QUERIES = 10
 
 
 def test_list_query_count_does_not_grow_with_rows(
