@@ -181,9 +181,9 @@ class Pagination(OffsetPagination):
         if cursor is not None and self.offset_given(request):
             raise ValidationError({self.cursor_query_param: ["Send cursor or offset, not both."]})
         parts = partitions(queryset, self.keys, view)
-        # A view's parts may leave their columns to the read (`page_columns`), so that counting a
-        # part joins nothing and can be an index-only scan.
-        self.columns = getattr(view, "page_columns", None) if len(parts) > 1 else None
+        # A view's parts may leave their columns to the read (`page_columns(value)`, which may
+        # differ by part), so that counting a part joins nothing and can be an index-only scan.
+        self.columns_of = getattr(view, "page_columns", None) if len(parts) > 1 else None
         if cursor is not None and cursor.backwards:
             rows = self._read([(value, part.reverse()) for value, part in reversed(parts)], cursor)
             if not rows:  # nothing before it any more (deleted meanwhile): the first page
@@ -239,8 +239,8 @@ class Pagination(OffsetPagination):
                     continue
                 reached = True
             asked = wanted - len(rows)
-            if self.columns:
-                part = part.values(*self.columns)
+            if self.columns_of:
+                part = part.values(*self.columns_of(value))
             found = list(part[skip : skip + asked])
             if whole and len(found) < asked:
                 self._counted[value] = len(found)

@@ -21,6 +21,7 @@ from models_registry.api import schema_docs
 from models_registry.api.entitled import EntitledReadsMixin
 from models_registry.api.filters import AIModelFilter
 from models_registry.api.serializers import (
+    OWN_COLUMNS,
     ROW_COLUMNS,
     AIModelSerializer,
     DeprecationsSerializer,
@@ -133,7 +134,10 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
         part = system_models if is_system else user_models
         return self.filter_queryset(part).select_related(None)
 
-    page_columns = ROW_COLUMNS  # what the paginator reads of each part (core.pagination)
+    def page_columns(self, is_system: bool) -> tuple[str, ...]:
+        """What the paginator reads of each part (core.pagination): a system model has no parent
+        to join, so its part reads its own columns only (`represent_row` reads no parent's)."""
+        return OWN_COLUMNS if is_system else ROW_COLUMNS
 
     _visible_parts: tuple[QuerySet, QuerySet] | None = None
 

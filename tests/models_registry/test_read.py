@@ -247,3 +247,31 @@ def test_a_page_reads_the_day_once_not_per_row(
 
     assert len(body["results"]) == 50
     assert len(calls) <= 2  # the ETag's context, the page
+
+
+@pytest.mark.parametrize("ordering", [None, "name"])
+def test_every_listed_model_reads_as_it_does_alone(admin_client: APIClient, catalogue, ordering) -> None:
+    """A list row is the body GET of the model gives, field for field (and `inheritedFields`),
+    for system and user models alike, whichever columns the list's read of their part took."""
+    deprecated_base = SystemModelFactory(name="Old base", deprecated_at=timezone.now().date() - timedelta(days=1))
+    UserModelFactory(parent=deprecated_base, organization_id="org-a", max_tokens=None, description="")
+
+    listed = admin_client.get(MODELS_URL, {"limit": 200, **({"ordering": ordering} if ordering else {})}).json()
+
+    assert {row["isSystem"] for row in listed["results"]} == {True, False}
+    for row in listed["results"]:
+        assert row == admin_client.get(detail_url(row["id"])).json(), row["name"]
+
+
+def test_the_system_models_part_of_a_page_joins_no_parent(admin_client: APIClient, catalogue) -> None:
+    """A system model has no parent: its part of the page reads its own columns only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(MODELS_URL)
+
+    reads = [query["sql"] for query in queries if "ORDER BY" in query["sql"]]
+    assert len(reads) == 2, reads  # the system models, then the organization's
+    assert "JOIN" not in reads[0]
+    assert "JOIN" in reads[1]
