@@ -181,9 +181,10 @@ class Pagination(OffsetPagination):
         if cursor is not None and self.offset_given(request):
             raise ValidationError({self.cursor_query_param: ["Send cursor or offset, not both."]})
         parts = partitions(queryset, self.keys, view)
-        # A view's parts may leave their columns to the read (`page_columns(value)`, which may
-        # differ by part), so that counting a part joins nothing and can be an index-only scan.
-        self.columns_of = getattr(view, "page_columns", None) if len(parts) > 1 else None
+        # A view may leave the columns to the read (`page_columns(value)`: the part's value, None
+        # for the whole list), so that a part reads only what its rows need, and counting a part
+        # joins nothing and can be an index-only scan.
+        self.columns_of = getattr(view, "page_columns", None)
         if cursor is not None and cursor.backwards:
             rows = self._read([(value, part.reverse()) for value, part in reversed(parts)], cursor)
             if not rows:  # nothing before it any more (deleted meanwhile): the first page
@@ -240,7 +241,7 @@ class Pagination(OffsetPagination):
                 reached = True
             asked = wanted - len(rows)
             if self.columns_of:
-                part = part.values(*self.columns_of(value))
+                part = part.values(*self.columns_of(None if value is _WHOLE else value))
             found = list(part[skip : skip + asked])
             if whole and len(found) < asked:
                 self._counted[value] = len(found)

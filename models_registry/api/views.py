@@ -134,9 +134,10 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
         part = system_models if is_system else user_models
         return self.filter_queryset(part).select_related(None)
 
-    def page_columns(self, is_system: bool) -> tuple[str, ...]:
-        """What the paginator reads of each part (core.pagination): a system model has no parent
-        to join, so its part reads its own columns only (`represent_row` reads no parent's)."""
+    def page_columns(self, is_system: bool | None) -> tuple[str, ...]:
+        """What the paginator reads of a part of the list (`is_system`) or of all of it (None),
+        core.pagination: a system model has no parent to join, so its part reads its own columns
+        only (`represent_row` reads no parent's)."""
         return OWN_COLUMNS if is_system else ROW_COLUMNS
 
     _visible_parts: tuple[QuerySet, QuerySet] | None = None
@@ -151,8 +152,8 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
         return self._visible_parts
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        queryset = self.filter_queryset(self.get_queryset()).select_related(None)
-        rows = self.paginate_queryset(queryset.values(*ROW_COLUMNS))
+        # Plain rows, not instances: the paginator reads `page_columns()`.
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related(None))
         on = lifecycle.today()
         return self.get_paginated_response([represent_row(row, on) for row in rows])
 
