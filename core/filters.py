@@ -16,6 +16,10 @@ from django.db.models import QuerySet
 from django_filters.filters import BaseCSVFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+EMPTY = "Must not be empty."
 
 
 class StrictBooleanField(forms.Field):
@@ -34,6 +38,20 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+def boolean_query_parameter(request: Request, name: str, *, default: bool) -> bool:
+    """A boolean query parameter that is no filter (`POST /v1/import?dryRun=`), read as a
+    StrictBooleanFilter is: the same spellings, and the same 400 naming it when empty or unparsable."""
+    if name not in request.query_params:
+        return default
+    value = request.query_params[name]
+    if value == "":
+        raise ValidationError({name: [EMPTY]})
+    try:
+        return StrictBooleanField().to_python(value)
+    except forms.ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
 
 
 class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -71,7 +89,7 @@ class StrictFilterSet(django_filters.FilterSet):
         if self.is_bound:
             for name, filter_ in self.filters.items():
                 if self.data.get(name) == "" and not isinstance(filter_, self.blank_allowed):
-                    self.form.add_error(name, "Must not be empty.")
+                    self.form.add_error(name, EMPTY)
                     valid = False
         return valid
 

@@ -59,10 +59,6 @@ CACHE_FALLBACKS = Counter(
     "and the breaker opened) or open (skipped while the breaker is open).",
     ["what", "reason"],
 )
-RATE_LIMIT_LOCAL_FALLBACKS = Counter(
-    "model_registry_rate_limit_local_fallbacks",
-    "Requests whose rate limits were counted in the process's own memory because the shared cache was away.",
-)
 JWKS_FETCHES = Counter(
     "model_registry_jwks_fetches",
     "Fetches of the Stytch JWKS by the key store: outcome is success or failure.",

@@ -21,7 +21,6 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 from rest_framework.throttling import BaseThrottle
 
-from core import metrics
 from core.authentication import Principal
 from core.cache import guarded
 
@@ -124,8 +123,8 @@ class PrincipalRateThrottle(BaseThrottle):
         counters = [(key, duration) for key, duration, _, _ in limits]
 
         def count_locally() -> tuple[list[int], None]:
-            # While the shared cache is away, each process counts on its own (core.cache).
-            metrics.RATE_LIMIT_LOCAL_FALLBACKS.inc()
+            # While the shared cache is away, each process counts on its own; guarded() counts
+            # each such request as cache_fallbacks{what="rate limits"}.
             return increment_counters(caches[LOCAL_ALIAS], counters)[0], None
 
         counts, found = guarded(

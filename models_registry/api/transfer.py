@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from core.api.viewsets import TenantScopedViewSet
+from core.filters import boolean_query_parameter
 from core.openapi import IDEMPOTENCY_KEY
 from core.schema_errors import error_responses
 from core.serializers import StrictFieldsMixin
@@ -411,9 +413,10 @@ IMPORT_EXAMPLES = [
 
 DRY_RUN_PARAMETER = OpenApiParameter(
     DRY_RUN,
-    {"type": "string", "enum": ["true", "false"]},
+    OpenApiTypes.BOOL,  # documented and read as the list filters' booleans are (core.filters)
     OpenApiParameter.QUERY,
     required=False,
+    default=False,
     description="true: check everything and report what would happen, writing nothing (default false).",
 )
 
@@ -438,10 +441,7 @@ class TransferViewSet(TenantScopedViewSet):
         return set(), set()
 
     def dry_run(self) -> bool:
-        value = self.request.query_params.get(DRY_RUN, "false")
-        if value not in ("true", "false"):
-            raise ValidationError({DRY_RUN: ["Must be true or false."]})
-        return value == "true"
+        return boolean_query_parameter(self.request, DRY_RUN, default=False)
 
     @extend_schema(
         operation_id="export_retrieve",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
@@ -117,6 +119,43 @@ def test_a_name_change_keeps_the_slug(admin_client, parent):
 
     model.refresh_from_db()
     assert model.slug == "stable"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("model", "crowd"),
+    [
+        pytest.param(
+            lambda: AIModel(is_system=False, organization_id="org-a", name="Support-Bot!"),
+            lambda parent, n: UserModelFactory.build(parent=parent, name=f"Other {n}", slug=f"other-{n}"),
+            id="user",
+        ),
+        pytest.param(
+            lambda: AIModel(is_system=True, provider_model_id="gpt-4.1", name="GPT 4.1!"),
+            lambda parent, n: SystemModelFactory.build(slug=f"other-{n}"),
+            id="system",
+        ),
+    ],
+)
+def test_the_read_of_the_taken_slugs_is_a_range_on_an_index_on_postgresql(parent, model, crowd) -> None:
+    """`slug LIKE 'base%'` under any collation: a range on an index's slug (migration 0011), not
+    a filter over every row of the scope."""
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL: its operator classes and plans; this run uses {connection.vendor}")
+    UserModelFactory(parent=parent, name="Support Bot", slug="support-bot")
+    AIModel.objects.bulk_create(crowd(parent, n) for n in range(300))  # a scope of many models, few matching
+    with CaptureQueriesContext(connection) as queries:
+        assert model().ensure_slug() in ("support-bot-2", "gpt-4.1-2")
+    (read,) = queries.captured_queries
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE models_registry_aimodel")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table of a few pages is scanned whatever its indexes
+        cursor.execute(f"EXPLAIN {read['sql']}")
+        plan = [line for (line,) in cursor.fetchall()]
+
+    conditions = [line for line in plan if "Index Cond:" in line]
+    assert any("(slug)::text ~>=~" in line or "(slug)::text >=" in line for line in conditions), plan
 
 
 # --- System models: the catalog ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import pytest
@@ -77,7 +78,7 @@ def export(client: APIClient) -> dict[str, Any]:
 
 
 def do_import(client: APIClient, document: Any, *, dry_run: str | None = None, **headers: Any):
-    url = IMPORT_URL if dry_run is None else f"{IMPORT_URL}?dryRun={dry_run}"
+    url = IMPORT_URL if dry_run is None else f"{IMPORT_URL}?{urlencode({'dryRun': dry_run})}"
     return client.post(url, document, format="json", **headers)
 
 
@@ -360,9 +361,50 @@ def test_a_valid_dry_run_then_the_real_run_do_the_same(admin_client, other_org_c
     assert set(results(real).values()) == {"created"}
 
 
-@pytest.mark.parametrize("value", ["yes", "1", "True", ""])
-def test_dry_run_is_true_or_false_and_nothing_else(admin_client, value):
-    assert errors_of(do_import(admin_client, document(), dry_run=value)) == {"dryRun": ["Must be true or false."]}
+@pytest.mark.parametrize(
+    ("value", "dry_run"),
+    [("true", True), ("True", True), ("TRUE", True), ("1", True), ("false", False), ("False", False), ("0", False)],
+)
+def test_dry_run_takes_the_spellings_of_the_boolean_filters(admin_client, base, value, dry_run):
+    before = row_counts()
+
+    report = imported(admin_client, document(models=[model_item()]), dry_run=value)
+
+    assert report["dryRun"] is dry_run
+    assert (row_counts() == before) is dry_run
+    assert admin_client.get("/v1/models", {"isSystem": value}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("yes-please", "Must be true or false."),
+        ("yes", "Must be true or false."),
+        ("on", "Must be true or false."),
+        ("2", "Must be true or false."),
+        (" ", "Must be true or false."),
+        ("", "Must not be empty."),
+    ],
+)
+def test_any_other_dry_run_is_the_boolean_filters_400_and_writes_nothing(admin_client, base, value, message):
+    before = row_counts()
+
+    response = do_import(admin_client, document(models=[model_item()]), dry_run=value)
+
+    assert errors_of(response) == {"dryRun": [message]}
+    assert response.json()["detail"] == "Invalid input: dryRun."
+    assert row_counts() == before
+    assert errors_of(admin_client.get("/v1/models", {"isSystem": value})) == {"isSystem": [message]}
+
+
+def test_the_document_declares_dry_run_as_it_declares_the_boolean_filters(api_client):
+    paths = orjson.loads(api_client.get("/api/schema/?format=json").content)["paths"]
+
+    (dry_run,) = (p for p in paths[IMPORT_URL]["post"]["parameters"] if p["name"] == "dryRun")
+    (is_system,) = (p for p in paths["/v1/models"]["get"]["parameters"] if p["name"] == "isSystem")
+
+    assert dry_run["in"] == "query" and not dry_run.get("required")
+    assert dry_run["schema"] == {**is_system["schema"], "default": False} == {"type": "boolean", "default": False}
 
 
 def test_import_refuses_unknown_query_parameters(admin_client):
