@@ -30,6 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import Q, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
@@ -186,7 +187,7 @@ class Pagination(OffsetPagination):
         # joins nothing and can be an index-only scan.
         self.columns_of = getattr(view, "page_columns", None)
         if cursor is not None and cursor.backwards:
-            rows = self._read([(value, part.reverse()) for value, part in reversed(parts)], cursor)
+            rows = self._read([(value, _reversed(part)) for value, part in reversed(parts)], cursor)
             if not rows:  # nothing before it any more (deleted meanwhile): the first page
                 cursor, rows = None, self._read(parts, None)
         else:
@@ -201,24 +202,24 @@ class Pagination(OffsetPagination):
         # Backwards: the rows the cursor came from after it; more before it when read.
         self.has_more = True if backwards else more
         self.has_before = more if backwards else (cursor is not None or self.offset > 0)
-        self.count, self.count_is_estimate = self._total(queryset, parts)
+        self.count, self.count_is_estimate = self._total(parts)
         return rows
 
-    def _total(self, queryset: QuerySet, parts: list[tuple[Any, QuerySet]]) -> tuple[int, bool]:
+    def _total(self, parts: list[tuple[Any, Any]]) -> tuple[int, bool]:
         """The capped total. A part read from its start to its end was counted as it was read;
-        only the others are counted (the whole list at once when no part is known)."""
-        if not self._counted and len(parts) == 1:
-            return capped_count(queryset)
+        only the others are counted, a merged list part by part (each through its own index)."""
         total = sum(self._counted.values())
         for value, part in parts:
-            if value not in self._counted:
-                found, capped = capped_count(part)
-                if capped:
-                    return PAGE_COUNT_CAP, True
+            if value in self._counted:
+                continue
+            for piece in part if value is _MERGED else [part]:
+                found, capped = capped_count(piece)
                 total += found
+                if capped or total > PAGE_COUNT_CAP:
+                    return PAGE_COUNT_CAP, True
         return total, False
 
-    def _read(self, parts: list[tuple[Any, QuerySet]], cursor: Cursor | None) -> list:
+    def _read(self, parts: list[tuple[Any, Any]], cursor: Cursor | None) -> list:
         """One row more than the page (to know whether another follows) from the parts in reading
         order, after the cursor or the offset. A split list's cursor names its part by its first
         value: the parts before it are skipped, the rest of its values place it in its part."""
@@ -231,21 +232,27 @@ class Pagination(OffsetPagination):
             if len(rows) >= wanted:
                 break
             whole = reached and not skip
+            one_part = value is _WHOLE or value is _MERGED
             if not reached:
-                if value is _WHOLE:
-                    part = part.filter(keyset_q(self.keys, cursor.values, cursor.backwards))
+                if one_part:
+                    condition = keyset_q(self.keys, cursor.values, cursor.backwards)
                 elif value == cursor.values[0]:
-                    part = part.filter(keyset_q(self.keys[1:], cursor.values[1:], cursor.backwards))
+                    condition = keyset_q(self.keys[1:], cursor.values[1:], cursor.backwards)
                 else:
                     continue
+                part = [piece.filter(condition) for piece in part] if value is _MERGED else part.filter(condition)
                 reached = True
             asked = wanted - len(rows)
             if self.columns_of:
-                part = part.values(*self.columns_of(None if value is _WHOLE else value))
-            found = list(part[skip : skip + asked])
+                columns = self.columns_of(None if one_part else value)
+                part = [piece.values(*columns) for piece in part] if value is _MERGED else part.values(*columns)
+            if value is _MERGED:
+                found = merged_read(part, self.keys, skip, asked, backwards=cursor is not None and cursor.backwards)
+            else:
+                found = list(part[skip : skip + asked])
             if whole and len(found) < asked:
                 self._counted[value] = len(found)
-            skip = max(skip - part.count(), 0) if skip and not found else 0
+            skip = max(skip - part.count(), 0) if skip and not found and not one_part else 0
             rows.extend(found)
         return rows
 
@@ -294,6 +301,7 @@ class Pagination(OffsetPagination):
 # --- Sort keys and cursors ---------------------------------------------------------------------
 
 _WHOLE = object()  # a list read in one part
+_MERGED = object()  # a list read as its parts merged in its order, in one statement
 
 
 def sort_keys(queryset: QuerySet) -> list[Key]:
@@ -312,15 +320,42 @@ def sort_keys(queryset: QuerySet) -> list[Key]:
     return keys
 
 
-def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, QuerySet]]:
-    """The parts to read in order: one per value of `is_system` when the list sorts by it first
-    and the view knows each part (`partition(queryset, is_system)`), else the whole list."""
+def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any]]:
+    """The parts to read in order, when the view knows what each value of `is_system` is in its
+    list (`partition(queryset, is_system)`, disjoint parts each with an index in its order):
+
+    - a list sorted by `is_system` first: one part per value, one after the other;
+    - else, on a database that can order and limit each part of a UNION (PostgreSQL): the parts
+      merged in the list's order in one statement (`_MERGED`, `merged_read`), instead of one OR
+      that the database can only sort after reading every visible row;
+    - else the whole list.
+    """
     partition = getattr(view, "partition", None)
     field, descending = keys[0]
-    if field != PARTITION_FIELD or partition is None:
+    if partition is None:
         return [(_WHOLE, queryset.order_by(*_names(keys)))]
-    values = (True, False) if descending else (False, True)
-    return [(value, partition(queryset, value).order_by(*_names(keys[1:]))) for value in values]
+    if field == PARTITION_FIELD:
+        values = (True, False) if descending else (False, True)
+        return [(value, partition(queryset, value).order_by(*_names(keys[1:]))) for value in values]
+    if connections[queryset.db].features.supports_slicing_ordering_in_compound:
+        return [(_MERGED, [partition(queryset, value).order_by(*_names(keys)) for value in (True, False)])]
+    return [(_WHOLE, queryset.order_by(*_names(keys)))]
+
+
+def _reversed(part: Any) -> Any:
+    """A part read backwards (a merged list's parts: `merged_read` orders them itself)."""
+    return part if isinstance(part, list) else part.reverse()
+
+
+def merged_read(pieces: list[QuerySet], keys: list[Key], skip: int, asked: int, *, backwards: bool) -> list:
+    """`asked` rows after `skip` of the parts merged in the list's order (`backwards`: reversed):
+    each part's first `skip + asked` through its own index, in one UNION ALL ordered and limited
+    again, one statement. The order is written out for each part and for the whole (a part's
+    `reverse()` would carry over to the UNION's own ORDER BY and turn it around again)."""
+    wanted = skip + asked
+    order = _names([(field, descending != backwards) for field, descending in keys])
+    first, *others = [piece.order_by(*order)[:wanted] for piece in pieces]
+    return list(first.union(*others, all=True).order_by(*order)[skip:wanted])
 
 
 def _names(keys: Sequence[Key]) -> list[str]:

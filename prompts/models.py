@@ -52,7 +52,15 @@ class OwnedPromptObject(TimeStampedModel):
     @staticmethod
     def visible_to_q(organization_id: str | None) -> Q:
         """The organization's own objects plus the global ones (the rule `is_visible_to` states)."""
-        return Q(is_system=False, organization_id=organization_id) | Q(is_system=True)
+        return OwnedPromptObject.visible_part_q(organization_id, False) | OwnedPromptObject.visible_part_q(
+            organization_id, True
+        )
+
+    @staticmethod
+    def visible_part_q(organization_id: str | None, is_system: bool) -> Q:
+        """One half of `visible_to_q`: the global objects, or the organization's own (a list reads
+        them apart, each through its index: core.pagination)."""
+        return Q(is_system=True) if is_system else Q(is_system=False, organization_id=organization_id)
 
     @staticmethod
     def owner_of(is_system: bool, organization_id: str | None) -> str | None:
@@ -95,10 +103,15 @@ class PromptParticle(OwnedPromptObject):
 
     class Meta:
         ordering = ["kind", "name"]
-        # The global particles in the list's order, for the `OR is_system` half of what an
-        # organization sees (its own half: the organization_id index).
+        # Each half of what an organization sees in the list's order: the global particles and
+        # its own, read apart and merged (core.pagination).
         indexes = [
-            models.Index(fields=["kind", "name", "id"], condition=Q(is_system=True), name="particle_global_order")
+            models.Index(fields=["kind", "name", "id"], condition=Q(is_system=True), name="particle_global_order"),
+            models.Index(
+                fields=["organization_id", "kind", "name", "id"],
+                condition=Q(is_system=False),
+                name="particle_own_order",
+            ),
         ]
         constraints = [
             system_xor_organization("prompts_promptparticle_system_xor_organization"),
@@ -127,7 +140,12 @@ class PromptComposition(OwnedPromptObject):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["name", "id"], condition=Q(is_system=True), name="composition_global_order")]
+        indexes = [  # each half of what an organization sees, in the list's order (as the particles')
+            models.Index(fields=["name", "id"], condition=Q(is_system=True), name="composition_global_order"),
+            models.Index(
+                fields=["organization_id", "name", "id"], condition=Q(is_system=False), name="composition_own_order"
+            ),
+        ]
         constraints = [
             system_xor_organization("prompts_promptcomposition_system_xor_organization"),
             length_between(

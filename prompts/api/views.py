@@ -79,6 +79,10 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
         return selectors.particles_visible_to(organization_id)
 
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptParticle]:
+        """The list's global or own half, the request's filters applied (core.pagination)."""
+        return self.filter_queryset(selectors.particles_part(self.principal.organization_id, is_system))
+
     def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
             organization_id=self.principal.organization_id, actor=self.principal.actor, data=data
@@ -145,6 +149,10 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
         return selectors.compositions_visible_to(organization_id)
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptComposition]:
+        """The list's global or own half, the request's filters applied (core.pagination)."""
+        return self.filter_queryset(selectors.compositions_part(self.principal.organization_id, is_system))
 
     def get_serializer_class(self):
         if getattr(self, "action", None) == "preview":

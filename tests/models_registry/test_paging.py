@@ -270,3 +270,89 @@ def test_parts_read_whole_are_counted_as_read(admin_client: APIClient, models: l
         body = admin_client.get(f"{MODELS_URL}?limit=10").json()
 
     assert (body["count"], body["countIsEstimate"]) == (27, False)
+
+
+# --- Lists merged from their parts (PostgreSQL) ------------------------------------------------
+
+
+@pytest.fixture
+def interleaved_particles() -> list[PromptParticle]:
+    """Global and own particles whose kinds and names interleave (and tie across the halves, so
+    the id decides), plus another organization's that must never show."""
+    made = []
+    for n in range(13):
+        kind = ("role", "tone", "format")[n % 3]
+        factory = GlobalParticleFactory if n % 2 else ParticleFactory
+        made.append(factory(kind=kind, name=f"Particle {n % 5}"))
+    ParticleFactory.create_batch(3, organization_id="org-b")
+    return made
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 12, 13, 14])
+@pytest.mark.parametrize(
+    "url", ["/v1/prompt-particles", "/v1/prompt-particles?ordering=-name", MODELS_URL + "?ordering=name"]
+)
+def test_a_merged_list_walks_forwards_and_back_in_order(
+    admin_client: APIClient, interleaved_particles, models, url: str, limit: int
+) -> None:
+    """Where the list is read as its parts merged (its order does not start with `isSystem`),
+    `next` and `previous` walk every row once, in the order of the whole list read at once."""
+    expected = everything(admin_client, url)
+    separator = "&" if "?" in url else "?"
+    pages = walk(admin_client, f"{url}{separator}limit={limit}")
+    assert [row for page in pages for row in page] == expected
+
+    last = admin_client.get(f"{url}{separator}limit={limit}&offset={(len(expected) - 1) // limit * limit}").json()
+    back = walk(admin_client, last["previous"], link="previous") if last["previous"] else []
+    assert [row for page in reversed(back) for row in page] + [r["id"] for r in last["results"]] == expected
+
+
+@pytest.mark.parametrize("offset", [0, 1, 6, 12, 13, 14])
+def test_a_merged_list_pages_by_offset(admin_client: APIClient, interleaved_particles, offset: int) -> None:
+    expected = everything(admin_client, "/v1/prompt-particles")
+    body = admin_client.get(f"/v1/prompt-particles?limit=4&offset={offset}").json()
+
+    assert [row["id"] for row in body["results"]] == expected[offset : offset + 4]
+    assert (body["count"], body["countIsEstimate"]) == (13, False)
+
+
+@pytest.mark.parametrize("own, count, estimate", [(1, 5, False), (2, 5, True), (3, 5, True)])
+def test_a_merged_lists_count_is_capped_across_its_parts(
+    admin_client: APIClient, monkeypatch: pytest.MonkeyPatch, own: int, count: int, estimate: bool
+) -> None:
+    """4 global particles and `own` of the organization's, the cap at 5: neither part is past it
+    alone, their sum is."""
+    monkeypatch.setattr(pagination, "PAGE_COUNT_CAP", 5)
+    GlobalParticleFactory.create_batch(4)
+    ParticleFactory.create_batch(own)
+
+    body = admin_client.get("/v1/prompt-particles?limit=1").json()
+
+    assert (body["count"], body["countIsEstimate"]) == (count, estimate)
+
+
+@pytest.mark.postgres
+def test_a_merged_list_is_one_statement_reading_each_part_through_its_index(
+    admin_client: APIClient, interleaved_particles
+) -> None:
+    """On PostgreSQL the page is one UNION ALL of the two halves, each an index scan in the
+    list's order (no OR sorted after reading every visible row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            f"needs PostgreSQL: SQLite cannot order and limit each part of a UNION; this run uses {connection.vendor}"
+        )
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/v1/prompt-particles?limit=5")
+    (page,) = [query["sql"] for query in queries if "UNION ALL" in query["sql"]]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE prompts_promptparticle")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table of a few pages is scanned whatever its indexes
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "particle_global_order" in plan, plan
+    assert "particle_own_order" in plan, plan
+    assert "BitmapOr" not in plan, plan
