@@ -243,11 +243,20 @@ class Pagination(OffsetPagination):
                 part = [piece.filter(condition) for piece in part] if value is _MERGED else part.filter(condition)
                 reached = True
             asked = wanted - len(rows)
+            # Far into a part by offset: the rows skipped are read as ids only (from the index that
+            # serves the order), and only the page's rows in full: a deferred join.
+            window = (
+                part.prefetch_related(None).values("pk")[skip : skip + asked]
+                if skip and not isinstance(part, list)
+                else None
+            )
             if self.columns_of:
                 columns = self.columns_of(None if one_part else value)
                 part = [piece.values(*columns) for piece in part] if value is _MERGED else part.values(*columns)
             if value is _MERGED:
                 found = merged_read(part, self.keys, skip, asked, backwards=cursor is not None and cursor.backwards)
+            elif window is not None:
+                found = list(part.filter(pk__in=window))
             else:
                 found = list(part[skip : skip + asked])
             if whole and len(found) < asked:
