@@ -5,13 +5,16 @@
   through the index that serves the order, so page 2,000 costs what page 1 does. Rows added
   or deleted meanwhile never shift a page: nothing is skipped or shown twice.
 - `limit`/`offset` keep working for the clients that build offsets themselves; the database
-  still reads every skipped row, so a far offset is slower (documented in the README).
+  still steps over every skipped row (as ids, from the index of the order: a deferred join,
+  only the page's rows read in full), so a far offset is slower (documented in the README).
 - `count` is exact up to `PAGE_COUNT_CAP` rows; past it, `count` is the cap and
   `countIsEstimate` is true ("at least this many"), so no page counts more rows than that.
-- A list ordered by `is_system` first (the models' default order: system models, then the
-  organization's) is read as two index-ordered parts, one per value, instead of one OR that the
-  database can only sort after reading every visible row. The view says what each part is
-  (`partition()`: the organization's part names the organization, for its index).
+- What a tenant's list shows is two disjoint parts, global and its own, each with an index in
+  the list's order; the view says what each is (`partition()`: the organization's part names
+  the organization, for its index). Instead of one OR that the database can only sort after
+  reading every visible row, a list ordered by `is_system` first (the models' default order)
+  is read one part after the other, and any other order as both parts merged in one statement
+  on PostgreSQL (`merged_read`; SQLite cannot order a UNION's parts: the whole list there).
 - Version lists (numbered in order, which a keyset would renumber) page by offset
   (`OffsetPagination`); their links too.
 """
