@@ -190,7 +190,10 @@ class Pagination(OffsetPagination):
         # joins nothing and can be an index-only scan.
         self.columns_of = getattr(view, "page_columns", None)
         if cursor is not None and cursor.backwards:
-            rows = self._read([(value, _reversed(part)) for value, part in reversed(parts)], cursor)
+            # Backwards, each part reversed (a merged list's parts: `merged_read` orders them itself).
+            rows = self._read(
+                [(value, part if value is _MERGED else part.reverse()) for value, part in reversed(parts)], cursor
+            )
             if not rows:  # nothing before it any more (deleted meanwhile): the first page
                 cursor, rows = None, self._read(parts, None)
         else:
@@ -249,9 +252,7 @@ class Pagination(OffsetPagination):
             # Far into a part by offset: the rows skipped are read as ids only (from the index that
             # serves the order), and only the page's rows in full: a deferred join.
             window = (
-                part.prefetch_related(None).values("pk")[skip : skip + asked]
-                if skip and not isinstance(part, list)
-                else None
+                part.prefetch_related(None).values("pk")[skip : skip + asked] if skip and value is not _MERGED else None
             )
             if self.columns_of:
                 columns = self.columns_of(None if one_part else value)
@@ -352,11 +353,6 @@ def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any
     if connections[queryset.db].features.supports_slicing_ordering_in_compound:
         return [(_MERGED, [partition(queryset, value).order_by(*_names(keys)) for value in (True, False)])]
     return [(_WHOLE, queryset.order_by(*_names(keys)))]
-
-
-def _reversed(part: Any) -> Any:
-    """A part read backwards (a merged list's parts: `merged_read` orders them itself)."""
-    return part if isinstance(part, list) else part.reverse()
 
 
 def merged_read(pieces: list[QuerySet], keys: list[Key], skip: int, asked: int, *, backwards: bool) -> list:

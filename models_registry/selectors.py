@@ -29,14 +29,9 @@ def own_user_models(organization_id: str) -> QuerySet[AIModel]:
     return AIModel.objects.filter(is_system=False, organization_id=organization_id).select_related("parent")
 
 
-def models_visible_to(organization_id: str) -> QuerySet[AIModel]:
-    """What an organization sees: `visible_system_models` plus `own_user_models` (the list reads
-    the two apart, each through its index: views.AIModelViewSet.partition)."""
-    return visible_from(visible_system_models(entitled_set(organization_id)), own_user_models(organization_id))
-
-
 def visible_from(system_models: QuerySet[AIModel], user_models: QuerySet[AIModel]) -> QuerySet[AIModel]:
-    """The two parts as one queryset (a caller that reads them apart too builds them once)."""
+    """What an organization sees: its `visible_system_models` plus its `own_user_models`, as one
+    queryset (the list reads the two apart, each through its index: views.AIModelViewSet.partition)."""
     return (system_models | user_models).select_related("parent")
 
 

@@ -128,8 +128,8 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
 
     def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
         """Each part of the list from its own rule, the request's filters applied: not the whole
-        rule narrowed, which would carry the entitlement's subqueries into the user models' part
-        (and compiling them is most of what a page costs)."""
+        rule narrowed, so the user models' part carries no condition of the system models' (the
+        entitled ids) and the system models' part no parent join (`page_columns`)."""
         system_models, user_models = self.visible_parts()
         part = system_models if is_system else user_models
         return self.filter_queryset(part).select_related(None)

@@ -22,11 +22,20 @@ from prompts.api.serializers import (
     PromptPreviewRequestSerializer,
     PromptPreviewSerializer,
 )
-from prompts.models import PromptComposition, PromptParticle
+from prompts.models import OwnedPromptObject, PromptComposition, PromptParticle
 from prompts.rendering import render_particles
 
 PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
+
+
+class OwnerHalvesMixin:
+    """A list of global and own objects, read as its two halves (core.pagination)."""
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
+        """The list's global or own half: the list's queryset, filters applied, narrowed to one
+        owner (`visible_part_q`), so each half is read through its own index."""
+        return queryset.filter(OwnedPromptObject.visible_part_q(self.principal.organization_id, is_system))
 
 
 @extend_schema_view(
@@ -68,7 +77,7 @@ COMPOSITION_TAGS = ["prompt-compositions"]
         object_serializer=PromptParticleSerializer,
     ),
 )
-class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
+class PromptParticleViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptParticle.objects.all()
     serializer_class = PromptParticleSerializer
@@ -78,10 +87,6 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
         return selectors.particles_visible_to(organization_id)
-
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptParticle]:
-        """The list's global or own half, the request's filters applied (core.pagination)."""
-        return self.filter_queryset(selectors.particles_part(self.principal.organization_id, is_system))
 
     def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
@@ -139,7 +144,7 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         object_serializer=PromptCompositionSerializer,
     ),
 )
-class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
+class PromptCompositionViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptComposition.objects.all()
     serializer_class = PromptCompositionSerializer
@@ -149,10 +154,6 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
         return selectors.compositions_visible_to(organization_id)
-
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptComposition]:
-        """The list's global or own half, the request's filters applied (core.pagination)."""
-        return self.filter_queryset(selectors.compositions_part(self.principal.organization_id, is_system))
 
     def get_serializer_class(self):
         if getattr(self, "action", None) == "preview":
