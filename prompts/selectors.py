@@ -14,6 +14,11 @@ def particles_visible_to(organization_id: str | None) -> QuerySet[PromptParticle
     return PromptParticle.objects.filter(visible_to(organization_id))
 
 
+def particles_part(organization_id: str | None, is_system: bool) -> QuerySet[PromptParticle]:
+    """The global particles, or the organization's own: one half of `particles_visible_to`."""
+    return PromptParticle.objects.filter(OwnedPromptObject.visible_part_q(organization_id, is_system))
+
+
 def with_particles(queryset: QuerySet[PromptComposition]) -> QuerySet[PromptComposition]:
     """Compositions with their items and particles in position order: one query for any number."""
     return queryset.prefetch_related(
@@ -23,6 +28,13 @@ def with_particles(queryset: QuerySet[PromptComposition]) -> QuerySet[PromptComp
 
 def compositions_visible_to(organization_id: str | None) -> QuerySet[PromptComposition]:
     return with_particles(PromptComposition.objects.filter(visible_to(organization_id)))
+
+
+def compositions_part(organization_id: str | None, is_system: bool) -> QuerySet[PromptComposition]:
+    """The global compositions, or the organization's own: one half of `compositions_visible_to`."""
+    return with_particles(
+        PromptComposition.objects.filter(OwnedPromptObject.visible_part_q(organization_id, is_system))
+    )
 
 
 def composition_particle_ids(composition: PromptComposition) -> list:

@@ -22,20 +22,11 @@ from prompts.api.serializers import (
     PromptPreviewRequestSerializer,
     PromptPreviewSerializer,
 )
-from prompts.models import OwnedPromptObject, PromptComposition, PromptParticle
+from prompts.models import PromptComposition, PromptParticle
 from prompts.rendering import render_particles
 
 PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
-
-
-class OwnerHalvesMixin:
-    """A list of global and own objects, read as its two halves (core.pagination)."""
-
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
-        """The list's global or own half: the list's queryset, filters applied, narrowed to one
-        owner (`visible_part_q`), so each half is read through its own index."""
-        return queryset.filter(OwnedPromptObject.visible_part_q(self.principal.organization_id, is_system))
 
 
 @extend_schema_view(
@@ -77,7 +68,7 @@ class OwnerHalvesMixin:
         object_serializer=PromptParticleSerializer,
     ),
 )
-class PromptParticleViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceViewSet):
+class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptParticle.objects.all()
     serializer_class = PromptParticleSerializer
@@ -87,6 +78,12 @@ class PromptParticleViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceVie
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
         return selectors.particles_visible_to(organization_id)
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptParticle]:
+        """The list's global or own half, the request's filters applied (core.pagination): built
+        from its own rule, not the list's OR narrowed, whose leftover OR made PostgreSQL pick the
+        organization_id index and a sort over the half's partial index in order."""
+        return self.filter_queryset(selectors.particles_part(self.principal.organization_id, is_system))
 
     def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
@@ -144,7 +141,7 @@ class PromptParticleViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceVie
         object_serializer=PromptCompositionSerializer,
     ),
 )
-class PromptCompositionViewSet(OwnerHalvesMixin, VersionedViewSetMixin, ResourceViewSet):
+class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptComposition.objects.all()
     serializer_class = PromptCompositionSerializer
@@ -154,6 +151,11 @@ class PromptCompositionViewSet(OwnerHalvesMixin, VersionedViewSetMixin, Resource
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
         return selectors.compositions_visible_to(organization_id)
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptComposition]:
+        """The list's global or own half, the request's filters applied (core.pagination; built
+        from its own rule, as the particles' is)."""
+        return self.filter_queryset(selectors.compositions_part(self.principal.organization_id, is_system))
 
     def get_serializer_class(self):
         if getattr(self, "action", None) == "preview":
