@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from core.cache import breaker
 from models_registry.models import AIModel
 from tests.factories import CompositionFactory, ParticleFactory, SystemModelFactory, UserModelFactory
-from tests.hardening.conftest import MODELS_URL
+from tests.hardening.conftest import MODELS_URL, start_in_a_fresh_window
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +165,7 @@ def test_rate_limits_count_per_process_while_redis_is_away(
 ) -> None:
     settings.THROTTLE_RATES = {"organization": "3/minute", "client": "100/minute"}
     private_redis.stop()
+    start_in_a_fresh_window()  # the four requests in one minute's window
 
     statuses = [admin_client.get(MODELS_URL).status_code for _ in range(4)]
 

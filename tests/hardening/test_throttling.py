@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
 from tests.concurrency import race
 from tests.conftest import REDIS_LOCATION, REDIS_PREFIX, counting_redis_round_trips
-from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body
+from tests.hardening.conftest import MODELS_URL, PARTICLES_URL, model_body, start_in_a_fresh_window
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +38,6 @@ def assert_throttled(response: Any) -> int:
     assert retry_after is not None, "a 429 says when to come back"
     assert retry_after.isdigit() and 1 <= int(retry_after) <= 60, retry_after
     return int(retry_after)
-
-
-def start_in_a_fresh_window(needs: float = 5) -> None:
-    """A counter per calendar minute resets on the minute: keep a test's requests inside one minute
-    (`needs`: the seconds they may take)."""
-    into_minute = time.time() % 60
-    if into_minute > 60 - needs:
-        time.sleep(60 - into_minute + 0.05)
 
 
 @pytest.fixture
