@@ -7,6 +7,7 @@ network call.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -204,7 +205,8 @@ def no_rate_limits(settings: Any) -> None:
 
 # --- Redis -----------------------------------------------------------------------------------------
 
-REDIS_LOCATION = "redis://127.0.0.1:6379/12"
+# TEST_REDIS_URL: another database where two runs of the suite share one Redis (.ci/run runs two side by side).
+REDIS_LOCATION = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/12"
 REDIS_PREFIX = "test-redis"
 
 
