@@ -358,6 +358,48 @@ def test_a_merged_list_is_one_statement_reading_each_part_through_its_index(
     assert "BitmapOr" not in plan, plan
 
 
+@pytest.mark.postgres
+def test_a_search_reads_each_part_through_its_own_trigram_index(admin_client: APIClient, models: list) -> None:
+    """`search=` reads the organization's part through the trigram index that leads with the
+    organization (only its names' matches read), and the system part through the system models'
+    one; no search reads a whole-table index (migration models_registry 0012)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL: its trigram indexes (pg_trgm, btree_gin); this run uses {connection.vendor}")
+    with CaptureQueriesContext(connection) as queries:
+        body = admin_client.get(f"{MODELS_URL}?search=model%201&limit=2").json()
+    assert body["results"], body
+    reads = [query["sql"] for query in queries if "LIKE UPPER(" in query["sql"] and "LIMIT" in query["sql"]]
+    own = [sql for sql in reads if "NOT " in sql and "organization_id" in sql]
+    system = [sql for sql in reads if sql not in own]
+    assert own and system, reads
+
+    with connection.cursor() as cursor:
+        # On a table of a few pages the planner picks whichever index names the organization: in
+        # this test's transaction (rolled back after it) only the key and the trigram indexes stay.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks the rows' deferred keys now: no ALTER while pending
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'models_registry_aimodel' "
+            "AND indexname NOT LIKE '%%_name_trgm' AND indexname NOT LIKE '%%_pkey'"
+        )
+        others = [name for (name,) in cursor.fetchall()]
+        for index in others:
+            cursor.execute(f'ALTER TABLE models_registry_aimodel DROP CONSTRAINT IF EXISTS "{index}"')
+            cursor.execute(f'DROP INDEX IF EXISTS "{index}"')
+        cursor.execute("ANALYZE models_registry_aimodel")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = {}
+        for name, sql in (("own", own[0]), ("system", system[0])):
+            cursor.execute(f"EXPLAIN {sql}")
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+    assert "aimodel_user_name_trgm" in plans["own"], plans["own"]
+    own_condition = next(line for line in plans["own"].splitlines() if "Index Cond" in line)
+    assert "organization_id" in own_condition and "~~" in own_condition, plans["own"]
+    assert "aimodel_system_name_trgm" in plans["system"], plans["system"]
+
+
 @pytest.mark.parametrize("offset", [1, 20, 26, 27])
 def test_an_offset_page_reads_the_skipped_rows_as_ids_only(admin_client: APIClient, models: list, offset: int) -> None:
     """Past an offset, the rows skipped come from a subquery of ids (which the index that serves
