@@ -346,7 +346,11 @@ def test_a_merged_list_is_one_statement_reading_each_part_through_its_index(
         )
     with CaptureQueriesContext(connection) as queries:
         admin_client.get("/v1/prompt-particles?limit=5")
-    (page,) = [query["sql"] for query in queries if "UNION ALL" in query["sql"]]
+    statements = [query["sql"] for query in queries]
+    (page,) = [sql for sql in statements if "UNION ALL" in sql and not sql.startswith("SELECT COUNT")]
+    # The total (the list is longer than the page): one statement too, the two halves' capped counts.
+    (count,) = [sql for sql in statements if sql.startswith("SELECT COUNT")]
+    assert "UNION ALL" in count, count
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE prompts_promptparticle")
