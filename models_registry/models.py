@@ -308,9 +308,9 @@ class AIModel(TimeStampedModel):
         ]
         # The list's two parts in its default order (core.pagination), each read in index order
         # from the cursor on: the system models by name, an organization's user models by name.
-        # Search (`search=`) has a trigram index on PostgreSQL (migration 0010), and the read of
-        # the slugs a new one must avoid (`ensure_slug`) two varchar_pattern_ops ones (migration
-        # 0011); neither is here, as SQLite has no such index.
+        # Search (`search=`) has a trigram index per part on PostgreSQL (migration 0012), and the
+        # read of the slugs a new one must avoid (`ensure_slug`) two varchar_pattern_ops ones
+        # (migration 0011); neither is here, as SQLite has no such index.
         indexes = [
             models.Index(fields=["name", "id"], condition=Q(is_system=True), name="aimodel_system_by_name"),
             models.Index(

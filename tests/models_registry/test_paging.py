@@ -316,6 +316,20 @@ def test_a_merged_list_pages_by_offset(admin_client: APIClient, interleaved_part
     assert (body["count"], body["countIsEstimate"]) == (13, False)
 
 
+@pytest.mark.parametrize("own, count, estimate", [(4, 4, False), (5, 5, False), (6, 5, True)])
+def test_one_half_alone_is_counted_up_to_one_past_the_cap(
+    admin_client: APIClient, monkeypatch: pytest.MonkeyPatch, own: int, count: int, estimate: bool
+) -> None:
+    """No global particles, `own` of the organization's, the cap at 5: cap-1, cap and cap+1 in
+    one half (a half counted only up to the cap would report 6 rows as exactly 5)."""
+    monkeypatch.setattr(pagination, "PAGE_COUNT_CAP", 5)
+    ParticleFactory.create_batch(own)
+
+    body = admin_client.get("/v1/prompt-particles?limit=1").json()
+
+    assert (body["count"], body["countIsEstimate"]) == (count, estimate)
+
+
 @pytest.mark.parametrize("own, count, estimate", [(1, 5, False), (2, 5, True), (3, 5, True)])
 def test_a_merged_lists_count_is_capped_across_its_parts(
     admin_client: APIClient, monkeypatch: pytest.MonkeyPatch, own: int, count: int, estimate: bool
@@ -350,7 +364,7 @@ def test_a_merged_list_is_one_statement_reading_each_part_through_its_index(
     (page,) = [sql for sql in statements if "UNION ALL" in sql and not sql.startswith("SELECT COUNT")]
     # The total (the list is longer than the page): one statement too, the two halves' capped counts.
     (count,) = [sql for sql in statements if sql.startswith("SELECT COUNT")]
-    assert "UNION ALL" in count, count
+    assert "UNION ALL" in count and count.count("LIMIT") == 2, count  # each half capped on its own
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE prompts_promptparticle")
@@ -398,6 +412,12 @@ def test_a_search_reads_each_part_through_its_own_trigram_index(admin_client: AP
         for name, sql in (("own", own[0]), ("system", system[0])):
             cursor.execute(f"EXPLAIN {sql}")
             plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'aimodel_%%name_trgm'")
+        assert sorted(name for (name,) in cursor.fetchall()) == ["aimodel_system_name_trgm", "aimodel_user_name_trgm"]
+        # The planner's estimates of UPPER(name), which no partial index gives it.
+        cursor.execute("SELECT stxname FROM pg_statistic_ext WHERE stxname = 'aimodel_upper_name'")
+        assert cursor.fetchall() == [("aimodel_upper_name",)]
     assert "aimodel_user_name_trgm" in plans["own"], plans["own"]
     own_condition = next(line for line in plans["own"].splitlines() if "Index Cond" in line)
     assert "organization_id" in own_condition and "~~" in own_condition, plans["own"]
