@@ -29,6 +29,7 @@ from tests.hardening.conftest import MODELS_URL, start_in_a_fresh_window
 pytestmark = pytest.mark.django_db
 
 REDIS_SERVER = shutil.which("redis-server")
+SOCKET_TIMEOUT = 0.25  # the private Redis's connect and read timeouts, seconds
 
 
 @dataclass
@@ -91,7 +92,7 @@ def private_redis(settings: Any) -> Iterator[PrivateRedis]:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": server.url,
             "KEY_PREFIX": "outage-test",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": SOCKET_TIMEOUT, "SOCKET_TIMEOUT": SOCKET_TIMEOUT},
         },
     }
     settings.RESPONSE_CACHE_SECONDS = 300
@@ -154,10 +155,12 @@ def test_a_paused_redis_costs_one_timeout_per_back_off_window(
     assert first.status_code == 200
     assert 0.2 <= first_seconds < 1.5, f"{first_seconds:.2f} s"
     assert sent.call_count == 0, "the back-off skips Redis: not one command is sent"
-    for response, seconds in later:
-        assert response.status_code == 200
-        # No Redis wait at all (the 0.25 s timeout is not paid); generous for a loaded machine.
-        assert seconds < 0.5, f"{seconds:.2f} s: the back-off should skip Redis"
+    assert [response.status_code for response, _ in later] == [200] * 5
+    # No Redis wait at all: a request that paid the 0.25 s timeout takes longer than that. The
+    # median, as one request on a loaded machine (CI runs two suites side by side) may be slow
+    # for reasons of its own; that no command reaches Redis is checked above.
+    seconds = sorted(seconds for _, seconds in later)
+    assert seconds[2] < SOCKET_TIMEOUT, f"{seconds}: the back-off should skip Redis"
 
 
 def test_rate_limits_count_per_process_while_redis_is_away(
