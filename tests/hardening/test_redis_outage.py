@@ -159,8 +159,8 @@ def test_a_paused_redis_costs_one_timeout_per_back_off_window(
     # No Redis wait at all: a request that paid the 0.25 s timeout takes longer than that. The
     # median, as one request on a loaded machine (CI runs two suites side by side) may be slow
     # for reasons of its own; that no command reaches Redis is checked above.
-    seconds = sorted(seconds for _, seconds in later)
-    assert seconds[2] < SOCKET_TIMEOUT, f"{seconds}: the back-off should skip Redis"
+    durations = sorted(seconds for _, seconds in later)
+    assert durations[2] < SOCKET_TIMEOUT, f"{durations}: the back-off should skip Redis"
 
 
 def test_rate_limits_count_per_process_while_redis_is_away(
