@@ -32,7 +32,6 @@ class OwnedPromptObject(TimeStampedModel):
         max_length=ORGANIZATION_ID_MAX_LENGTH,
         null=True,
         blank=True,
-        db_index=True,
         help_text="Stytch organization id of the owner; empty for a global object.",
     )
     is_system = models.BooleanField(
@@ -112,6 +111,7 @@ class PromptParticle(OwnedPromptObject):
                 condition=Q(is_system=False),
                 name="particle_own_order",
             ),
+            models.Index(fields=["organization_id"], name="particle_organization"),  # as AIModel's
         ]
         constraints = [
             system_xor_organization("prompts_promptparticle_system_xor_organization"),
@@ -145,6 +145,7 @@ class PromptComposition(OwnedPromptObject):
             models.Index(
                 fields=["organization_id", "name", "id"], condition=Q(is_system=False), name="composition_own_order"
             ),
+            models.Index(fields=["organization_id"], name="composition_organization"),  # as AIModel's
         ]
         constraints = [
             system_xor_organization("prompts_promptcomposition_system_xor_organization"),
