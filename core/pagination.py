@@ -186,8 +186,8 @@ class Pagination(OffsetPagination):
             raise ValidationError({self.cursor_query_param: ["Send cursor or offset, not both."]})
         parts = partitions(queryset, self.keys, view)
         # A view may leave the columns to the read (`page_columns(value)`: the part's value, None
-        # for the whole list), so that a part reads only what its rows need, and counting a part
-        # joins nothing and can be an index-only scan.
+        # for the whole list; None back for instances), so that a part reads only what its rows
+        # need, and counting a part joins nothing and can be an index-only scan.
         self.columns_of = getattr(view, "page_columns", None)
         if cursor is not None and cursor.backwards:
             # Backwards, each part reversed (a merged list's parts: `merged_read` orders them itself).
@@ -253,8 +253,10 @@ class Pagination(OffsetPagination):
             window = (
                 part.prefetch_related(None).values("pk")[skip : skip + asked] if skip and value is not _MERGED else None
             )
-            if self.columns_of:
-                columns = self.columns_of(None if one_part else value)
+            columns = self.columns_of(None if one_part else value) if self.columns_of else None
+            if columns:
+                # The sort fields too, for the cursor of the links (`row_values`).
+                columns = tuple(dict.fromkeys((*columns, *(field for field, _ in self.keys))))
                 part = [piece.values(*columns) for piece in part] if value is _MERGED else part.values(*columns)
             if value is _MERGED:
                 found = merged_read(part, self.keys, skip, asked, backwards=cursor is not None and cursor.backwards)

@@ -2,18 +2,19 @@
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from core import audit
-from core.api.viewsets import TenantScopedViewSet
+from core.api.viewsets import ListViewSetMixin, TenantScopedViewSet
 from core.authentication import Principal
 from core.filters import StrictFilterSet, UTCIsoDateTimeFilter
 from core.models import AuditEvent
 from core.openapi import conditional_read
 from core.permissions import ResourcePermission
 from core.schema_errors import error_responses
+from core.serializers import RowRepresentation
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -91,10 +92,11 @@ class IsOrganizationAdmin(BasePermission):
         **conditional_read(responses={200: AuditEventSerializer(many=True), **error_responses(400, 401, 403, 429)}),
     )
 )
-class AuditEventViewSet(mixins.ListModelMixin, TenantScopedViewSet):
+class AuditEventViewSet(ListViewSetMixin, TenantScopedViewSet):
     resource = "audit"
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
+    row_representation = RowRepresentation(AuditEventSerializer)
     filterset_class = AuditEventFilter
     permission_classes = [ResourcePermission, IsOrganizationAdmin]
 

@@ -32,6 +32,7 @@ from core.authentication import Principal
 from core.errors import PreconditionFailed
 from core.exceptions import Conflict
 from core.filters import FilterBackend
+from core.serializers import RowRepresentation
 
 logger = logging.getLogger("model_registry.api")
 
@@ -264,7 +265,25 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         return response
 
 
-class ResourceViewSet(mixins.ListModelMixin, TenantScopedViewSet):
+class ListViewSetMixin(mixins.ListModelMixin):
+    """The list action, its page built from plain rows when the resource says how
+    (`row_representation`: core.serializers.RowRepresentation of its serializer, for a body that
+    is the object's own columns), else from instances by the serializer."""
+
+    row_representation: RowRepresentation | None = None
+
+    def page_columns(self, part: object) -> tuple[str, ...] | None:
+        """What the paginator reads of each part of a list page: the row representation's columns."""
+        return self.row_representation.columns if self.row_representation is not None else None
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if self.row_representation is None:
+            return super().list(request, *args, **kwargs)
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.row_representation.represent(rows))
+
+
+class ResourceViewSet(ListViewSetMixin, TenantScopedViewSet):
     # List, read, create, change (PATCH) and delete one kind of tenant-scoped object.
     # `serializer_class` answers; `write_serializer_class` (default: the same) validates create
     # and PATCH bodies; the service calls live in `create_object`, `update_object` and

@@ -11,6 +11,7 @@ from core.api.viewsets import ResourceViewSet
 from core.openapi import IDEMPOTENCY_KEY, crud_schema
 from core.permissions import ReadAccessPermission
 from core.schema_errors import error_responses
+from core.serializers import RowRepresentation
 from prompts import selectors, services
 from prompts.api import schema_docs
 from prompts.api.filters import PromptCompositionFilter, PromptParticleFilter
@@ -74,6 +75,7 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
     serializer_class = PromptParticleSerializer
     version_serializer_class = PromptParticleVersionSerializer
     filterset_class = PromptParticleFilter
+    row_representation = RowRepresentation(PromptParticleSerializer)
     read_only_global_message = "Global prompt particles cannot be changed or deleted through the API."
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
