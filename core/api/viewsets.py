@@ -266,9 +266,11 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
 
 
 class ListViewSetMixin(mixins.ListModelMixin):
-    """The list action, its page built from plain rows when the resource says how
-    (`row_representation`: core.serializers.RowRepresentation of its serializer, for a body that
-    is the object's own columns), else from instances by the serializer."""
+    # The list action, its page built from plain rows when the resource says how
+    # (`row_representation`: core.serializers.RowRepresentation of its serializer, for a body that
+    # is the object's own columns), else from instances by the serializer. (A comment, as
+    # ResourceViewSet's: drf-spectacular would show a docstring as the description of every
+    # operation that has none of its own.)
 
     row_representation: RowRepresentation | None = None
 
