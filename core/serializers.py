@@ -191,7 +191,7 @@ def _row_writer(field: serializers.Field) -> Any:
         and not hasattr(field, "timezone")
         and settings.USE_TZ
     ):
-        return lambda zone: lambda value: _iso_timestamp(value.astimezone(zone)) if is_aware(value) else own(value)
+        return lambda zone: lambda value: iso_timestamp(value.astimezone(zone)) if is_aware(value) else own(value)
     python_type = next(
         (kind for base, kind in _PLAIN_TYPES if type(field).to_representation is base.to_representation), None
     )
@@ -209,6 +209,7 @@ _PLAIN_TYPES = (
 )
 
 
-def _iso_timestamp(value: datetime.datetime) -> str:
+def iso_timestamp(value: datetime.datetime) -> str:
+    """An aware date-time as DRF's DateTimeField writes it by default: ISO 8601, UTC as `Z`."""
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from core.db import validate_for_write
 from core.exceptions import Conflict, reference_of
+from core.serializers import iso_timestamp
 from models_registry import limits, services
 from models_registry.entitlements import EntitledSet, entitled_set
 from models_registry.models import AIModel
@@ -92,11 +93,6 @@ def _scope_of(obj: PromptParticle | PromptComposition) -> Scope:
 
 def reference(obj: PromptParticle | PromptComposition) -> dict[str, str]:
     return {"scope": _scope_of(obj).value, "name": obj.name}
-
-
-def _timestamp(value: Any) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _ensure_names_distinct(objects: Iterable[models.Model], what: str) -> None:
@@ -168,7 +164,7 @@ def export_document(*, organization_id: str, organization_slug: str | None = Non
     )
     document = {
         "formatVersion": FORMAT_VERSION,
-        "exportedAt": _timestamp(timezone.now()),
+        "exportedAt": iso_timestamp(timezone.now()),
         "organization": {"id": organization_id, "slug": organization_slug},
         "particles": [
             {"name": particle.name, "kind": particle.kind, "content": particle.content} for particle in particles

@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.versions import VersionSerializer
-from core.serializers import StrictFieldsMixin, ValidatedModelSerializer
+from core.serializers import StrictFieldsMixin, ValidatedModelSerializer, iso_timestamp
 from models_registry import lifecycle, limits, selectors
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import (
@@ -103,11 +103,6 @@ REQUEST_HELP = {
         "slug no longer resolves."
     ),
 }
-
-
-def _timestamp(value) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _uuid_or_none(value) -> str | None:
@@ -222,8 +217,8 @@ WIRE_FORMATS = {
     "successor_id": _uuid_or_none,
     "deprecated_at": _date_or_none,
     "retires_at": _date_or_none,
-    "created_at": _timestamp,
-    "updated_at": _timestamp,
+    "created_at": iso_timestamp,
+    "updated_at": iso_timestamp,
 }
 
 
