@@ -153,7 +153,7 @@ class RowRepresentation:
     def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
         model = serializer_class.Meta.model
         columns = {field.attname for field in model._meta.concrete_fields}
-        self.fields: list[tuple[str, str, Any]] = []
+        self.fields: list[tuple[str, str, serializers.Field]] = []
         for name, field in serializer_class().fields.items():
             if field.write_only:
                 continue
@@ -162,42 +162,42 @@ class RowRepresentation:
                     f"{serializer_class.__name__}.{name} shows {field.source!r}, not a column of "
                     f"{model.__name__}: its bodies cannot be built from rows."
                 )
-            self.fields.append((name, field.source, _row_writer(field)))
+            self.fields.append((name, field.source, field))
         self.columns: tuple[str, ...] = tuple(dict.fromkeys(source for _, source, _ in self.fields))
 
     def represent(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each row's body, as `serializer_class(instance).data` would be (a None stays null)."""
-        timezone_now = timezone.get_current_timezone()  # what DRF's DateTimeField writes in
-        fields = [(name, source, writer(timezone_now)) for name, source, writer in self.fields]
+        zone = timezone.get_current_timezone()  # what DRF's DateTimeField writes in
+        fields = [(name, source, _row_writer(field, zone)) for name, source, field in self.fields]
         return [
             {name: None if (value := row[source]) is None else write(value) for name, source, write in fields}
             for row in rows
         ]
 
 
-def _row_writer(field: serializers.Field) -> Any:
-    """How `field` writes a column's value (not None), as a function of the current time zone
-    that returns the writer: the common cases as DRF writes them, without its per-value checks;
-    the field's own `to_representation` for every other value or field."""
+def _row_writer(field: serializers.Field, zone: datetime.tzinfo) -> Any:
+    """How `field` writes a column's value (not None) in the time zone `zone`: the common cases as
+    DRF writes them, without its per-value checks; the field's own `to_representation` for every
+    other value or field."""
     own = field.to_representation
     if isinstance(field, serializers.ChoiceField):
         choices = field.choice_strings_to_values
-        return lambda _: lambda value: choices.get(value, value) if type(value) is str else own(value)
+        return lambda value: choices.get(value, value) if type(value) is str else own(value)
     if isinstance(field, serializers.UUIDField) and field.uuid_format == "hex_verbose":
-        return lambda _: str
+        return str
     if (
         isinstance(field, serializers.DateTimeField)
         and (getattr(field, "format", api_settings.DATETIME_FORMAT) or "").lower() == ISO_8601
         and not hasattr(field, "timezone")
         and settings.USE_TZ
     ):
-        return lambda zone: lambda value: iso_timestamp(value.astimezone(zone)) if is_aware(value) else own(value)
+        return lambda value: iso_timestamp(value.astimezone(zone)) if is_aware(value) else own(value)
     python_type = next(
         (kind for base, kind in _PLAIN_TYPES if type(field).to_representation is base.to_representation), None
     )
     if python_type is not None:
-        return lambda _: lambda value: value if type(value) is python_type else own(value)
-    return lambda _: own
+        return lambda value: value if type(value) is python_type else own(value)
+    return own
 
 
 # Fields whose `to_representation` writes a value of this exact type as it is (`str(value)`,
