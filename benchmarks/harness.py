@@ -186,6 +186,27 @@ def drop_database(bench: Bench) -> None:
     log(f"dropped database {bench.db_name}")
 
 
+@contextmanager
+def database_copy(bench: Bench, suffix: str) -> Iterator[str]:
+    """A copy of the bench database as it is now (`CREATE DATABASE ... TEMPLATE`, a file copy:
+    no other session may be connected to it meanwhile), dropped on exit; its name."""
+    from psycopg import sql as pgsql
+
+    name = f"{bench.db_name}_{suffix}"
+    close_django_connections()
+    _drop_database_if_exists(name)  # a leftover of an interrupted run
+    admin_query(
+        f"CREATE DATABASE {pgsql.Identifier(name).as_string(None)} "
+        f"TEMPLATE {pgsql.Identifier(bench.db_name).as_string(None)}"
+    )
+    log(f"copied database {bench.db_name} to {name}")
+    try:
+        yield name
+    finally:
+        _drop_database_if_exists(name)
+        log(f"dropped database {name}")
+
+
 def close_django_connections() -> None:
     from django.db import connections
 
@@ -252,26 +273,37 @@ class Server:
 
 
 @contextmanager
-def gunicorn_server(bench: Bench, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def gunicorn_server(
+    bench: Bench, extra_env: dict[str, str] | None = None, *, db_name: str | None = None
+) -> Iterator[Server]:
     """`gunicorn config.wsgi -c gunicorn.conf.py` with 2 workers on 127.0.0.1; always stopped on exit.
 
-    `extra_env` changes the settings of this server only (e.g. RESPONSE_CACHE_SECONDS=0)."""
+    `extra_env` changes the settings of this server only (e.g. RESPONSE_CACHE_SECONDS=0). `db_name`
+    serves another database than the bench's (a `database_copy`), with a cache key prefix of its own."""
     port = free_port()
     env = {**os.environ, **bench.env, **(extra_env or {}), "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"{HOST}:{port}"}
+    if db_name is not None and db_name != bench.db_name:
+        # Under the run's prefix still (delete_cache_keys finds them), apart from the bench database's keys.
+        env.update(
+            DATABASE_URL=PG_URL_TEMPLATE.format(name=db_name), CACHE_KEY_PREFIX=f"{bench.cache_prefix}:{db_name}"
+        )
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    log_path = bench.workdir / (f"gunicorn-{port}.log" if extra_env else "gunicorn.log")
+    log_path = bench.workdir / (f"gunicorn-{port}.log" if extra_env or db_name else "gunicorn.log")
     command = [str(gunicorn), "config.wsgi", "-c", "gunicorn.conf.py"]
     if "--no-control-socket" in subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True).stdout:
         # Leave the per-user control socket (~/.gunicorn/gunicorn.ctl) to any other gunicorn on the machine.
         command.append("--no-control-socket")
     log(
-        f"starting {' '.join(command)} on {HOST}:{port} (WEB_CONCURRENCY=2, DJANGO_SETTINGS_MODULE=benchmarks.settings)"
+        f"starting {' '.join(command)} on {HOST}:{port} (WEB_CONCURRENCY=2, DJANGO_SETTINGS_MODULE=benchmarks.settings"
+        f"{', database ' + db_name if db_name else ''})"
     )
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = Server(base_url=f"http://{HOST}:{port}", process=process, log_path=log_path, db_name=bench.db_name)
+    server = Server(
+        base_url=f"http://{HOST}:{port}", process=process, log_path=log_path, db_name=db_name or bench.db_name
+    )
     try:
         wait_until_ready(server)
         yield server

@@ -8,18 +8,27 @@ import os
 import subprocess
 import sys
 
-from benchmarks.harness import ROOT, Bench, log
+from benchmarks.harness import PG_URL_TEMPLATE, ROOT, Bench, log
 from benchmarks.report import TARGETS, Results
 
 REQUIRED_FIGURES = ("first_run_s", "second_run_s", "tracemalloc_peak_mb", "maxrss_mb")
 
 
-def run_script(bench: Bench, script: str, arguments: list[str], required: tuple[str, ...]) -> dict:
+def run_script(
+    bench: Bench, script: str, arguments: list[str], required: tuple[str, ...], *, db_name: str | None = None
+) -> dict:
     """A benchmark script's figures: the one JSON object it prints on stdout (its stderr is for
-    people), run in a subprocess on the bench database; a RuntimeError if `required` are missing."""
-    env = {**os.environ, **bench.env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    people), run in a subprocess on the bench database (or on `db_name`, a copy of it); a
+    RuntimeError if `required` are missing."""
+    db_name = db_name or bench.db_name
+    env = {
+        **os.environ,
+        **bench.env,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": PG_URL_TEMPLATE.format(name=db_name),
+    }
     command = [sys.executable, str(ROOT / "benchmarks" / script), *arguments]
-    log(f"running {' '.join(command[1:])} on {bench.db_name}")
+    log(f"running {' '.join(command[1:])} on {db_name}")
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     name = script.removesuffix(".py")
     for line in completed.stderr.splitlines():
