@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -395,9 +395,28 @@ def row_values(row: Any, keys: list[Key]) -> list[Any]:
 def capped_count(*querysets: QuerySet) -> tuple[int, bool]:
     """How many rows the list (the disjoint parts of a merged list) has, counting at most one
     past the cap in each: (count, is_estimate). Parts are counted in one statement, each through
-    its own index: `COUNT(*)` of a UNION ALL of their capped ids."""
-    first, *others = [queryset.order_by().values("pk")[: PAGE_COUNT_CAP + 1] for queryset in querysets]
-    found = (first.union(*others, all=True) if others else first).count()
+    its own index: `COUNT(*)` of a UNION ALL of their capped ids.
+
+    Each part is compiled by Django (its filters, its parameters) and the count wrapped around
+    that SQL as it is: `.count()` of a sliced or combined queryset builds and compiles a second,
+    outer query around the same parts, which cost a list with a count a third of its time here."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in querysets:
+        capped = queryset.order_by().values("pk")[: PAGE_COUNT_CAP + 1]
+        try:
+            sql, part_params = capped.query.get_compiler(using=capped.db).as_sql()
+        except EmptyResultSet:  # a filter nothing can match (`pk__in=[]`): no rows, no statement
+            continue
+        parts.append(sql)
+        params.extend(part_params)
+    if not parts:
+        return 0, False
+    # Parenthesized, each part keeps its own LIMIT (PostgreSQL; SQLite counts one part only).
+    union = parts[0] if len(parts) == 1 else " UNION ALL ".join(f"({sql})" for sql in parts)
+    with connections[querysets[0].db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS capped", params)  # noqa: S608 (Django's SQL)
+        found = cursor.fetchone()[0]
     return (PAGE_COUNT_CAP, True) if found > PAGE_COUNT_CAP else (found, False)
 
 

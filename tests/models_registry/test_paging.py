@@ -272,6 +272,39 @@ def test_parts_read_whole_are_counted_as_read(admin_client: APIClient, models: l
     assert (body["count"], body["countIsEstimate"]) == (27, False)
 
 
+@pytest.mark.parametrize("own, count, estimate", [(4, 4, False), (5, 5, False), (6, 5, True)])
+def test_capped_count_is_one_statement_over_the_parts_as_django_compiled_them(
+    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries, own: int, count: int, estimate: bool
+) -> None:
+    """`capped_count` wraps each part's own SQL and parameters: another organization's rows and
+    the other half's never count, and the cap holds at cap-1, cap and cap+1."""
+    monkeypatch.setattr(pagination, "PAGE_COUNT_CAP", 5)
+    ParticleFactory.create_batch(own)
+    ParticleFactory.create_batch(7, organization_id="org-b")
+    GlobalParticleFactory.create_batch(2)
+    own_part = PromptParticle.objects.filter(organization_id="org-a", is_system=False).order_by("name")
+
+    with django_assert_num_queries(1):
+        assert pagination.capped_count(own_part) == (count, estimate)
+
+
+def test_capped_count_of_parts_nothing_can_match() -> None:
+    """A part whose filter can match nothing (`pk__in=[]`, as an organization entitled to no
+    system model has) compiles to no SQL: it counts 0 and the other parts are still counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ParticleFactory.create_batch(3)
+    nothing = PromptParticle.objects.filter(pk__in=[])
+    own_part = PromptParticle.objects.filter(organization_id="org-a", is_system=False)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert pagination.capped_count(nothing) == (0, False)
+    assert captured.captured_queries == []
+    parts = (nothing, own_part) if connection.features.supports_slicing_ordering_in_compound else (own_part,)
+    assert pagination.capped_count(*parts) == (3, False)
+
+
 # --- Lists merged from their parts (PostgreSQL) ------------------------------------------------
 
 
