@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+from collections.abc import Callable, Sequence
 
 from benchmarks import harness
 from benchmarks.harness import Bench, Server
@@ -17,15 +18,45 @@ def bench_list(bench: Bench, server: Server, results: Results) -> None:
     """The list against the plain view twice: in the production setting (the rendered page kept
     in the shared response cache), and with every cache off (a second gunicorn on the same
     database with RESPONSE_CACHE_SECONDS=0, where the API renders every page and the baseline
-    runs in the same processes)."""
+    runs in the same processes). With every cache off the rounds also time the page's 304 and
+    the empty view, for the ceiling of the ratio (`ratio_ceiling`)."""
     _list_against_baseline(bench, server, results, label="list", target=TARGETS["list_ratio"])
     with harness.gunicorn_server(bench, extra_env={"RESPONSE_CACHE_SECONDS": "0"}) as uncached:
         _list_against_baseline(
-            bench, uncached, results, label="list, every cache off", target=TARGETS["list_ratio_uncached"]
+            bench,
+            uncached,
+            results,
+            label="list, every cache off",
+            target=TARGETS["list_ratio_uncached"],
+            anchors=True,
         )
 
 
-def _list_against_baseline(bench: Bench, server: Server, results: Results, *, label: str, target: float) -> None:
+def ratio_ceiling(*, baseline_cpu_ms: float, fixed_cpu_ms: float, empty_cpu_ms: float) -> float:
+    """The highest API / baseline ratio a CPU-bound server could reach if the API read and wrote
+    the page's rows as cheaply as the plain view does.
+
+    The API's 200 costs at least what its 304 costs (`fixed_cpu_ms`: the token, the rate limits,
+    the generations, the ETag, answered before a row is read) plus the rows. The plain view's
+    rows cost what it costs less what the stack costs any request (`empty_cpu_ms`, the empty
+    view). Throughput on busy cores goes as the inverse of CPU per request."""
+    rows_cpu_ms = max(0.0, baseline_cpu_ms - empty_cpu_ms)
+    return baseline_cpu_ms / (fixed_cpu_ms + rows_cpu_ms)
+
+
+def alternating_rounds(ways: Sequence[str], rounds: int, run: Callable[[str], WrkResult]) -> dict[str, list[WrkResult]]:
+    """`run(way)` for every way in each round, the order reversed every other round (a, b, c, then
+    c, b, a, ...) so that drift in the machine's load falls on all of them alike."""
+    runs: dict[str, list[WrkResult]] = {way: [] for way in ways}
+    for round_number in range(rounds):
+        for way in list(ways) if round_number % 2 == 0 else list(reversed(ways)):
+            runs[way].append(run(way))
+    return runs
+
+
+def _list_against_baseline(
+    bench: Bench, server: Server, results: Results, *, label: str, target: float, anchors: bool = False
+) -> None:
     api_url = f"{server.base_url}/v1/models?limit=50"
     baseline_url = f"{server.base_url}/bench/baseline-models"
 
@@ -36,22 +67,26 @@ def _list_against_baseline(bench: Bench, server: Server, results: Results, *, la
             f"the API ({len(api_rows)} rows) and the baseline ({len(baseline_rows)} rows) do not read the same 50 rows"
         )
 
-    for url, token in ((baseline_url, None), (api_url, bench.token)):  # warm both workers: pools, keys
-        run_wrk(server, url, duration=bench.args.warmup, token=token)
+    # Each way: (URL, bearer token, extra headers).
+    ways: dict[str, tuple[str, str | None, dict[str, str] | None]] = {
+        "baseline": (baseline_url, None, None),
+        "api": (api_url, bench.token, None),
+    }
+    if anchors:
+        ways["api 304"] = (api_url, bench.token, {"If-None-Match": http_etag(api_url, bench.token)})
+        ways["empty"] = (f"{server.base_url}/bench/empty", None, None)
+    for url, token, headers in ways.values():  # warm both workers: pools, keys
+        run_wrk(server, url, duration=bench.args.warmup, token=token, headers=headers)
 
-    # Alternate the two (baseline, API, API, baseline, ...) so that drift in the machine's load
-    # falls on both alike; each figure is the mean of its rounds.
-    api_runs: list[WrkResult] = []
-    baseline_runs: list[WrkResult] = []
-    for round_number in range(bench.args.rounds):
-        order = [("baseline", baseline_url), ("api", api_url)]
-        if round_number % 2:
-            order.reverse()
-        for kind, url in order:
-            if kind == "api":
-                api_runs.append(run_balanced_wrk(server, url, duration=bench.args.duration, token=bench.token))
-            else:
-                baseline_runs.append(run_balanced_wrk(server, url, duration=bench.args.duration))
+    # Each figure is the mean of its rounds.
+    runs = alternating_rounds(
+        list(ways),
+        bench.args.rounds,
+        lambda way: run_balanced_wrk(
+            server, ways[way][0], duration=bench.args.duration, token=ways[way][1], headers=ways[way][2]
+        ),
+    )
+    api_runs, baseline_runs = runs["api"], runs["baseline"]
 
     api_rps = statistics.fmean(run.requests_per_second for run in api_runs)
     baseline_rps = statistics.fmean(run.requests_per_second for run in baseline_runs)
@@ -85,6 +120,21 @@ def _list_against_baseline(bench: Bench, server: Server, results: Results, *, la
         "api_cpu_ms": api_cpu,
         "baseline_cpu_ms": baseline_cpu,
     }
+    if anchors:
+        fixed_cpu = statistics.fmean(r.server_cpu_ms_per_request for r in runs["api 304"])
+        empty_cpu = statistics.fmean(r.server_cpu_ms_per_request for r in runs["empty"])
+        ceiling = ratio_ceiling(baseline_cpu_ms=baseline_cpu, fixed_cpu_ms=fixed_cpu, empty_cpu_ms=empty_cpu)
+        results.info(
+            f"{label}: server CPU per request, the page's 304 / the empty view",
+            f"{fixed_cpu:.2f} ms / {empty_cpu:.2f} ms",
+        )
+        results.info(
+            f"{label}: ceiling of the ratio, rows as cheap as the plain view's (304 + baseline - empty)",
+            f"{ceiling:.2f}",
+        )
+        results.data["list_uncached"].update(fixed_cpu_ms=fixed_cpu, empty_cpu_ms=empty_cpu, ceiling=ceiling)
+        errors = sum(run.errors for run in runs["api 304"] + runs["empty"])
+        results.add(f"{label}: failed responses of the 304 and the empty view", "0", str(errors), errors == 0)
     redone = sum(r.attempts - 1 for r in api_runs + baseline_runs)
     results.info(f"{label}: runs redone, one worker had taken the connections", str(redone))
     results.info(
@@ -99,18 +149,23 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
 
     On a shared 2-core machine one run's p99 moves with whatever else the host does (here
     17 to 60 ms for the same code, minutes apart): the median of several runs is the figure,
-    and every run's p99 is printed beside it.
+    and every run's p99 is printed beside it. The same number of runs of the empty view
+    (`bench/empty`: the stack, no work) alternate with them: the floor of that p99 on this
+    machine in the same minutes.
     """
     url = f"{server.base_url}/v1/models/{bench.resolved_id}/resolved"
     body = http_get_json(url, bench.token)
     if body.get("systemPromptSource") != "composition" or body["systemPrompt"].count("\n\n") != 4:
         raise RuntimeError(f"unexpected resolved body: {json.dumps(body)[:300]}")
-    run_wrk(server, url, duration=bench.args.warmup, token=bench.token)
-    runs = [
-        run_balanced_wrk(server, url, duration=bench.args.duration, token=bench.token)
-        for _ in range(bench.args.resolved_runs)
-    ]
-    runs.sort(key=lambda run: run.latency_ms["99%"])
+    ways = {"resolved": (url, bench.token), "empty": (f"{server.base_url}/bench/empty", None)}
+    for way_url, token in ways.values():
+        run_wrk(server, way_url, duration=bench.args.warmup, token=token)
+    by_way = alternating_rounds(
+        list(ways),
+        bench.args.resolved_runs,
+        lambda way: run_balanced_wrk(server, ways[way][0], duration=bench.args.duration, token=ways[way][1]),
+    )
+    runs = sorted(by_way["resolved"], key=lambda run: run.latency_ms["99%"])
     median = runs[len(runs) // 2]
     p99 = median.latency_ms["99%"]
     results.add(
@@ -128,12 +183,21 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         "resolved: server CPU per request (gunicorn + Redis, median run)",
         f"{median.server_cpu_ms_per_request:.2f} ms",
     )
+    empty_runs = sorted(by_way["empty"], key=lambda run: run.latency_ms["99%"])
+    empty = empty_runs[len(empty_runs) // 2]
+    results.info(
+        "resolved: the floor, the empty view on the same server: p99 / p50 / req/s / server CPU (median run)",
+        f"{empty.latency_ms['99%']:.2f} ms / {empty.latency_ms['50%']:.2f} ms / {empty.requests_per_second:.0f}"
+        f" / {empty.server_cpu_ms_per_request:.2f} ms",
+    )
     results.data["resolved"] = {
         "rps": median.requests_per_second,
         "p50_ms": median.latency_ms["50%"],
         "p99_ms": p99,
+        "empty_p99_ms": empty.latency_ms["99%"],
+        "empty_rps": empty.requests_per_second,
     }
-    errors = sum(run.errors for run in runs)
+    errors = sum(run.errors for run in runs + empty_runs)
     results.add("resolved: failed responses (non-2xx, socket)", "0", str(errors), errors == 0)
     results.info(
         "resolved: CPU of other processes during the runs",
@@ -166,20 +230,17 @@ def bench_not_modified(bench: Bench, server: Server, results: Results) -> None:
             }
             for target, _ in ways.values():
                 run_wrk(target, target.base_url + path, duration=bench.args.warmup, token=bench.token)
-            runs: dict[str, list[WrkResult]] = {way: [] for way in ways}
-            for round_number in range(rounds):
-                order = list(ways) if round_number % 2 == 0 else list(reversed(ways))
-                for way in order:
-                    target, headers = ways[way]
-                    runs[way].append(
-                        run_balanced_wrk(
-                            target,
-                            target.base_url + path,
-                            duration=bench.args.duration,
-                            token=bench.token,
-                            headers=headers,
-                        )
-                    )
+            runs = alternating_rounds(
+                list(ways),
+                rounds,
+                lambda way, path=path, ways=ways: run_balanced_wrk(
+                    ways[way][0],
+                    ways[way][0].base_url + path,
+                    duration=bench.args.duration,
+                    token=bench.token,
+                    headers=ways[way][1],
+                ),
+            )
             if http_etag(uncached.base_url + path, bench.token) != etag:
                 raise RuntimeError(f"{label}: the ETag changed during the run")
             rps = {way: statistics.fmean(run.requests_per_second for run in runs[way]) for way in ways}

@@ -1,9 +1,14 @@
-"""The project's URLs plus `bench/baseline-models`, mounted only in the benchmark server.
+"""The project's URLs plus `bench/baseline-models` and `bench/empty`, mounted only in the benchmark server.
 
 The baseline reads the same rows as an organization's `GET /v1/models?limit=50` (enabled
 system models plus the organization's user models, same ordering, 50 rows) with `.values()`
 and returns them with `JsonResponse`: no authentication, no throttling, no serializer, no
 pagination count. The ratio of the API's throughput to this one is what the framework costs.
+
+`bench/empty` answers `{}` and reads nothing: what the stack itself (gunicorn, the middleware,
+a JsonResponse) costs a request. It is the floor the API's figures are read against
+(benchmarks/http_benchmarks.py): the resolved p99 beside this view's, and the highest list ratio
+any page read could reach.
 """
 
 import os
@@ -30,4 +35,12 @@ def baseline_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": list(rows)})
 
 
-urlpatterns = [*project_urlpatterns, path("bench/baseline-models", baseline_view)]
+def empty_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({})
+
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("bench/baseline-models", baseline_view),
+    path("bench/empty", empty_view),
+]
