@@ -75,10 +75,10 @@ def _list_against_baseline(
     if anchors:
         ways["api 304"] = (api_url, bench.token, {"If-None-Match": http_etag(api_url, bench.token)})
         ways["empty"] = (f"{server.base_url}/bench/empty", None, None)
-    for url, token, headers in ways.values():  # warm both workers: pools, keys
+    for url, token, headers in ways.values():  # warm both workers for each: pools, keys
         run_wrk(server, url, duration=bench.args.warmup, token=token, headers=headers)
 
-    # Each figure is the mean of its rounds.
+    # Each figure is the mean of its rounds (baseline, API, then the anchors; reversed every other round).
     runs = alternating_rounds(
         list(ways),
         bench.args.rounds,
@@ -87,6 +87,8 @@ def _list_against_baseline(
         ),
     )
     api_runs, baseline_runs = runs["api"], runs["baseline"]
+    if anchors and http_etag(api_url, bench.token) != ways["api 304"][2]["If-None-Match"]:
+        raise RuntimeError(f"{label}: the page's ETag changed during the run (its 304s were 200s)")
 
     api_rps = statistics.fmean(run.requests_per_second for run in api_runs)
     baseline_rps = statistics.fmean(run.requests_per_second for run in baseline_runs)
@@ -113,7 +115,8 @@ def _list_against_baseline(
         f"{label}: server CPU per request API / baseline (gunicorn + PostgreSQL + Redis)",
         f"{api_cpu:.2f} ms / {baseline_cpu:.2f} ms (ratio {baseline_cpu / api_cpu:.2f})",
     )
-    results.data["list" if label == "list" else "list_uncached"] = {
+    data_key = "list" if label == "list" else "list_uncached"
+    results.data[data_key] = {
         "api_rps": api_rps,
         "baseline_rps": baseline_rps,
         "ratio": ratio,
@@ -132,7 +135,7 @@ def _list_against_baseline(
             f"{label}: ceiling of the ratio, rows as cheap as the plain view's (304 + baseline - empty)",
             f"{ceiling:.2f}",
         )
-        results.data["list_uncached"].update(fixed_cpu_ms=fixed_cpu, empty_cpu_ms=empty_cpu, ceiling=ceiling)
+        results.data[data_key].update(fixed_cpu_ms=fixed_cpu, empty_cpu_ms=empty_cpu, ceiling=ceiling)
         errors = sum(run.errors for run in runs["api 304"] + runs["empty"])
         results.add(f"{label}: failed responses of the 304 and the empty view", "0", str(errors), errors == 0)
     redone = sum(r.attempts - 1 for r in api_runs + baseline_runs)

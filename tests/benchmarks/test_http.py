@@ -5,10 +5,11 @@ import json
 
 import pytest
 from django.test import RequestFactory
+from django.urls import resolve
 
 from benchmarks.http_benchmarks import alternating_rounds, ratio_ceiling
 from benchmarks.load import WrkResult
-from benchmarks.urls import empty_view
+from benchmarks.urls import baseline_view, empty_view
 
 
 def test_the_ceiling_is_the_baseline_over_the_fixed_cost_plus_the_plain_views_rows():
@@ -52,3 +53,8 @@ def test_the_empty_view_answers_an_empty_object_and_reads_nothing():
     response = empty_view(RequestFactory().get("/bench/empty"))
     assert response.status_code == 200
     assert json.loads(response.content) == {}
+
+
+def test_the_benchmark_server_routes_its_anchors():
+    assert resolve("/bench/empty", urlconf="benchmarks.urls").func is empty_view
+    assert resolve("/bench/baseline-models", urlconf="benchmarks.urls").func is baseline_view
