@@ -54,6 +54,12 @@ def alternating_rounds(ways: Sequence[str], rounds: int, run: Callable[[str], Wr
     return runs
 
 
+def by_p99(runs: list[WrkResult]) -> tuple[list[WrkResult], WrkResult]:
+    """The runs sorted by their p99, lowest first, and the median run (of an even count, the upper one)."""
+    ordered = sorted(runs, key=lambda run: run.latency_ms["99%"])
+    return ordered, ordered[len(ordered) // 2]
+
+
 def _list_against_baseline(
     bench: Bench, server: Server, results: Results, *, label: str, target: float, anchors: bool = False
 ) -> None:
@@ -168,8 +174,7 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         bench.args.resolved_runs,
         lambda way: run_balanced_wrk(server, ways[way][0], duration=bench.args.duration, token=ways[way][1]),
     )
-    runs = sorted(by_way["resolved"], key=lambda run: run.latency_ms["99%"])
-    median = runs[len(runs) // 2]
+    runs, median = by_p99(by_way["resolved"])
     p99 = median.latency_ms["99%"]
     results.add(
         f"resolved: p99 latency, 8 connections (median of {len(runs)} runs)",
@@ -186,8 +191,7 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         "resolved: server CPU per request (gunicorn + Redis, median run)",
         f"{median.server_cpu_ms_per_request:.2f} ms",
     )
-    empty_runs = sorted(by_way["empty"], key=lambda run: run.latency_ms["99%"])
-    empty = empty_runs[len(empty_runs) // 2]
+    empty_runs, empty = by_p99(by_way["empty"])
     results.info(
         "resolved: the floor, the empty view on the same server: p99 / p50 / req/s / server CPU (median run)",
         f"{empty.latency_ms['99%']:.2f} ms / {empty.latency_ms['50%']:.2f} ms / {empty.requests_per_second:.0f}"

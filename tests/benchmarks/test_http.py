@@ -7,7 +7,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import resolve
 
-from benchmarks.http_benchmarks import alternating_rounds, ratio_ceiling
+from benchmarks.http_benchmarks import alternating_rounds, by_p99, ratio_ceiling
 from benchmarks.load import WrkResult
 from benchmarks.urls import baseline_view, empty_view
 
@@ -46,6 +46,16 @@ def test_no_rounds_run_nothing():
     order: list[str] = []
     assert alternating_rounds(["a", "b"], 0, lambda way: run_of(way, order)) == {"a": [], "b": []}
     assert order == []
+
+
+@pytest.mark.parametrize(
+    ("p99s", "median"), [([30.0], 30.0), ([12.0, 9.0, 30.0], 12.0), ([12.0, 9.0, 30.0, 10.0], 12.0)]
+)
+def test_the_median_run_is_the_middle_one_by_p99(p99s: list[float], median: float):
+    runs = [WrkResult(requests_per_second=1, latency_ms={"99%": p99}, requests=1, errors=0, raw="") for p99 in p99s]
+    ordered, middle = by_p99(runs)
+    assert [run.latency_ms["99%"] for run in ordered] == sorted(p99s)
+    assert middle.latency_ms["99%"] == median
 
 
 def test_the_empty_view_answers_an_empty_object_and_reads_nothing():
