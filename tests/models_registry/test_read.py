@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from models_registry.api.filters import AIModelFilter
 from models_registry.models import AIModel
 from tests.assertions import assert_error_shape
 from tests.factories import SystemModelFactory, UserModelFactory
@@ -221,6 +222,40 @@ def test_an_unfiltered_list_uses_the_default_order_without_building_the_filterse
     names = [row["name"] for row in admin_client.get("/v1/models").json()["results"]]
 
     assert names.index("a-system") < names.index("b-system") < names.index("a-user")
+
+
+@pytest.mark.django_db
+def test_a_filtered_list_read_in_parts_builds_its_filterset_once(admin_client, monkeypatch):
+    """The list is read in two parts (system, then user models) and each is filtered: by one
+    FilterSet, validated once, not one built per part."""
+    SystemModelFactory(name="match-system")
+    SystemModelFactory(name="other-system")
+    UserModelFactory(name="match-user")
+    UserModelFactory(name="other-user")
+    built = []
+    original_init = AIModelFilter.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(AIModelFilter, "__init__", counting_init)
+
+    body = admin_client.get("/v1/models?search=match").json()
+
+    assert [row["name"] for row in body["results"]] == ["match-system", "match-user"]
+    assert body["count"] == 2
+    assert len(built) == 1
+
+
+@pytest.mark.django_db
+def test_a_filter_that_does_not_validate_is_a_400_before_any_part_is_read(admin_client):
+    UserModelFactory(name="a-user")
+
+    response = admin_client.get("/v1/models?isSystem=maybe&search=a")
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"isSystem"}
 
 
 @pytest.mark.django_db
