@@ -255,9 +255,10 @@ class Pagination(OffsetPagination):
             )
             columns = self.columns_of(None if one_part else value) if self.columns_of else None
             if columns:
-                # The sort fields too, for the cursor of the links (`row_values`).
+                # The sort fields too, for the cursor of the links (`row_values`). Plain rows have
+                # no instances to prefetch into: a part's prefetches (for its instances) are dropped.
                 columns = tuple(dict.fromkeys((*columns, *(field for field, _ in self.keys))))
-                part = [piece.values(*columns) for piece in part] if value is _MERGED else part.values(*columns)
+                part = [_rows(piece, columns) for piece in part] if value is _MERGED else _rows(part, columns)
             if value is _MERGED:
                 found = merged_read(part, self.keys, skip, asked, backwards=cursor is not None and cursor.backwards)
             elif window is not None:
@@ -354,6 +355,13 @@ def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any
     if connections[queryset.db].features.supports_slicing_ordering_in_compound:
         return [(_MERGED, [partition(queryset, value).order_by(*_names(keys)) for value in (True, False)])]
     return [(_WHOLE, queryset.order_by(*_names(keys)))]
+
+
+def _rows(queryset: QuerySet, columns: tuple[str, ...]) -> QuerySet:
+    """The queryset as plain rows of `columns`, without the prefetches its instances would take."""
+    if queryset._prefetch_related_lookups:
+        queryset = queryset.prefetch_related(None)
+    return queryset.values(*columns)
 
 
 def merged_read(pieces: list[QuerySet], keys: list[Key], skip: int, asked: int, *, backwards: bool) -> list:

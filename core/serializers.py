@@ -143,19 +143,28 @@ class RowRepresentation:
     serializer's field would, without DRF walking every field of every row (for 50 particles,
     most of the page's Python time).
 
-    For a serializer whose every readable field shows one column of its model; anything else
-    (a method field, a dotted source, the whole object) is refused when it is built. The
-    serializer stays the one statement of the body: the wire names, sources and output formats
-    come from its fields, and a field this does not know how to write fast is written by the
-    field itself.
+    For a serializer whose every readable field shows one column of its model, except those
+    named `computed`: fields whose values the caller works out for a whole page at once (a
+    composition's particle ids and rendered prompt, from one query for the page) and puts in
+    each row under the field's name, already as the field writes them. Anything else (a method
+    field, a dotted source, the whole object) is refused when it is built. The serializer stays
+    the one statement of the body: the wire names, their order, sources and output formats come
+    from its fields, and a field this does not know how to write fast is written by the field
+    itself.
     """
 
-    def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
+    def __init__(self, serializer_class: type[serializers.Serializer], computed: tuple[str, ...] = ()) -> None:
         model = serializer_class.Meta.model
         columns = {field.attname for field in model._meta.concrete_fields}
-        self.fields: list[tuple[str, str, serializers.Field]] = []
-        for name, field in serializer_class().fields.items():
-            if field.write_only:
+        self.fields: list[tuple[str, str, serializers.Field | None]] = []
+        readable = {name: field for name, field in serializer_class().fields.items() if not field.write_only}
+        unknown = set(computed) - set(readable)
+        if unknown:
+            raise ImproperlyConfigured(f"{serializer_class.__name__} has no readable field {sorted(unknown)}.")
+        self.computed = computed
+        for name, field in readable.items():
+            if name in computed:
+                self.fields.append((name, name, None))
                 continue
             if field.source not in columns:
                 raise ImproperlyConfigured(
@@ -163,16 +172,26 @@ class RowRepresentation:
                     f"{model.__name__}: its bodies cannot be built from rows."
                 )
             self.fields.append((name, field.source, field))
-        self.columns: tuple[str, ...] = tuple(dict.fromkeys(source for _, source, _ in self.fields))
+        self.columns: tuple[str, ...] = tuple(
+            dict.fromkeys(source for name, source, _ in self.fields if name not in computed)
+        )
 
     def represent(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each row's body, as `serializer_class(instance).data` would be (a None stays null)."""
         zone = timezone.get_current_timezone()  # what DRF's DateTimeField writes in
-        fields = [(name, source, _row_writer(field, zone)) for name, source, field in self.fields]
+        fields = [
+            (name, source, _as_given if field is None else _row_writer(field, zone))
+            for name, source, field in self.fields
+        ]
         return [
             {name: None if (value := row[source]) is None else write(value) for name, source, write in fields}
             for row in rows
         ]
+
+
+def _as_given(value: Any) -> Any:
+    """A computed field's value: the caller wrote it as the field would."""
+    return value
 
 
 def _row_writer(field: serializers.Field, zone: datetime.tzinfo) -> Any:

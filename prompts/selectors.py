@@ -42,5 +42,19 @@ def composition_particle_ids(composition: PromptComposition) -> list:
     return [item.particle_id for item in sorted(composition.items.all(), key=lambda item: item.position)]
 
 
+def particles_of_compositions(composition_ids: list) -> dict:
+    """Each composition's particles as (particle id, content) in position order, for a page of
+    compositions read as plain rows: one query for any number, no instances."""
+    particles: dict = {composition_id: [] for composition_id in composition_ids}
+    items = (
+        PromptCompositionParticle.objects.filter(composition_id__in=composition_ids)
+        .order_by("composition_id", "position")
+        .values_list("composition_id", "particle_id", "particle__content")
+    )
+    for composition_id, particle_id, content in items:
+        particles[composition_id].append((particle_id, content))
+    return particles
+
+
 def compositions_using_particle(particle: PromptParticle) -> QuerySet[PromptComposition]:
     return with_particles(PromptComposition.objects.filter(items__particle=particle).distinct().order_by("name", "id"))

@@ -24,7 +24,7 @@ from prompts.api.serializers import (
     PromptPreviewSerializer,
 )
 from prompts.models import PromptComposition, PromptParticle
-from prompts.rendering import render_particles
+from prompts.rendering import render_particles, render_texts
 
 PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
@@ -149,6 +149,9 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
     serializer_class = PromptCompositionSerializer
     version_serializer_class = PromptCompositionVersionSerializer
     filterset_class = PromptCompositionFilter
+    # The list from plain rows: a page's particle ids and rendered prompts from one query of its
+    # items (`complete_rows`), not 50 compositions, their items and particles as instances.
+    row_representation = RowRepresentation(PromptCompositionSerializer, computed=("particleIds", "renderedPrompt"))
     read_only_global_message = "Global prompt compositions cannot be changed or deleted through the API."
 
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
@@ -158,6 +161,13 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
         """The list's global or own half, the request's filters applied (core.pagination; built
         from its own rule, as the particles' is)."""
         return self.filter_queryset(selectors.compositions_part(self.principal.organization_id, is_system))
+
+    def complete_rows(self, rows: list[dict]) -> list[dict]:
+        particles = selectors.particles_of_compositions([row["id"] for row in rows])
+        for row in rows:
+            row["particleIds"] = [str(particle_id) for particle_id, _ in particles[row["id"]]]
+            row["renderedPrompt"] = render_texts(content for _, content in particles[row["id"]])
+        return rows
 
     def get_serializer_class(self):
         if getattr(self, "action", None) == "preview":

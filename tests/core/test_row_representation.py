@@ -181,3 +181,36 @@ def test_audit_events_from_rows_are_the_serializers_bodies(admin_client) -> None
 
     assert [body["action"] for body in bodies] == ["updated", "created"]
     assert bodies == [AuditEventSerializer(event).data for event in events]
+
+
+@pytest.mark.django_db
+def test_compositions_from_rows_are_the_serializers_bodies(admin_client) -> None:
+    """The compositions' list is built from rows, with each page's particle ids and rendered
+    prompts from one query of its items: the bodies are the serializer's, particles in position
+    order (not the order they were made in), global and own alike, and an empty description too."""
+    from prompts.api.serializers import PromptCompositionSerializer
+    from prompts.models import PromptComposition
+    from tests.factories import CompositionFactory, GlobalCompositionFactory
+
+    first, second, third = (ParticleFactory(content=f"Part {n}.") for n in range(3))
+    CompositionFactory(name="Reversed", description="Backwards.", particles=[third, second, first])
+    CompositionFactory(name="One", particles=[second])
+    GlobalCompositionFactory(name="Global", particles=[GlobalParticleFactory(content="Be safe.")])
+    CompositionFactory(organization_id="org-b", particles=[ParticleFactory(organization_id="org-b")])
+
+    listed = admin_client.get("/v1/prompt-compositions").json()["results"]
+
+    visible = PromptComposition.objects.exclude(organization_id="org-b").order_by("name", "id")
+    assert listed == [PromptCompositionSerializer(composition).data for composition in visible]
+    reversed_body = next(body for body in listed if body["name"] == "Reversed")
+    assert reversed_body["particleIds"] == [str(third.pk), str(second.pk), str(first.pk)]
+    assert reversed_body["renderedPrompt"] == "Part 2.\n\nPart 1.\n\nPart 0."
+
+
+def test_a_computed_field_must_be_one_of_the_serializers() -> None:
+    from prompts.api.serializers import PromptCompositionSerializer
+
+    with pytest.raises(ImproperlyConfigured, match="no readable field"):
+        RowRepresentation(PromptCompositionSerializer, computed=("renderedPrompt", "particles"))
+    with pytest.raises(ImproperlyConfigured, match="not a column"):
+        RowRepresentation(PromptCompositionSerializer, computed=("particleIds",))
