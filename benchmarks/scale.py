@@ -188,6 +188,7 @@ class Tenant:
     cold_models: list[str]
     parent_id: str
     requests: dict[str, Callable[[int], Request]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # how many results each list operation's page returns
 
 
 # The operations, in the order they run (the create last: it adds rows the others would count).
@@ -201,6 +202,7 @@ OPERATIONS = (
     "GET /v1/models/{id}/resolved, warm (same model)",
     "GET /v1/models/{id}/resolved, cold (another model each time)",
     "GET /v1/audit-events",
+    "GET /v1/prompt-compositions",
     "POST /v1/models (create)",
 )
 CURSOR = OPERATIONS[4]
@@ -235,8 +237,22 @@ def tenant_requests(tenant: Tenant, client: Client) -> dict[str, Callable[[int],
         OPERATIONS[6]: get(f"/v1/models/{tenant.warm_model}/resolved"),
         OPERATIONS[7]: lambda i: ("GET", f"/v1/models/{cold[i % len(cold)]}/resolved", None),
         OPERATIONS[8]: get("/v1/audit-events"),
+        OPERATIONS[9]: get("/v1/prompt-compositions"),
         CREATE: create,
     }
+
+
+def page_rows(tenant: Tenant, client: Client) -> dict[str, int]:
+    """How many results each list operation's page returns for this organization: a page of 10
+    and a page of 50 are not the same work, whatever the table holds (the table shows them)."""
+    rows = {}
+    for operation, make in tenant.requests.items():
+        if make is None or operation == CREATE:
+            continue
+        body = client.json(make(0))
+        if isinstance(body, dict) and isinstance(body.get("results"), list):
+            rows[operation] = len(body["results"])
+    return rows
 
 
 def make_tenant(bench: Bench, organization_id: str) -> Tenant:
@@ -258,6 +274,7 @@ def measure_rounds(servers: dict[str, Server], tenants: dict[str, Tenant]) -> di
     try:
         for label, tenant in tenants.items():
             tenant.requests = tenant_requests(tenant, clients[label])
+            tenant.rows = page_rows(tenant, clients[label])
         rounds: dict[str, dict[str, list[list[float]]]] = {
             label: {operation: [] for operation in OPERATIONS} for label in tenants
         }
@@ -406,10 +423,13 @@ def bench_scale(bench: Bench, results: Results) -> None:
         target = max(factor * row[SMALL_LABEL].p95, floor)
         over = [label for label in (ORG_100_LABEL, ORG_100K_LABEL) if row[label].p95 > target]
         failing += [(operation, label) for label in over]
+        rows = [tenants[label].rows.get(operation) for label in row]
         results.add(
             metric,
             f"<= {target:.1f} ms",
-            " / ".join(f"{row[label].p95:.1f}" for label in row) + " ms",
+            " / ".join(f"{row[label].p95:.1f}" for label in row)
+            + " ms"
+            + (f" ({' / '.join(str(count) for count in rows)} rows)" if None not in rows else ""),
             not over,
         )
     results.data["scale"] = figures

@@ -71,3 +71,31 @@ def test_a_round_with_no_budget_left_still_times_its_minimum():
 def test_an_unexpected_status_stops_the_benchmark():
     with pytest.raises(RuntimeError, match="404"):
         time_requests(FakeClient(status=404), make, 200)
+
+
+def test_each_list_operation_records_how_many_rows_its_page_returns():
+    """A page of 10 and a page of 50 are not the same work: the table shows each organization's."""
+    from benchmarks.scale import CREATE, Tenant, page_rows
+
+    pages = {"/particles": {"count": 5005, "results": [{}] * 50}, "/resolved": {"id": "x"}, "/empty": {"results": []}}
+
+    class PagesClient:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def json(self, request):
+            self.asked.append(request[1])
+            return pages[request[1]]
+
+    tenant = Tenant("org", "token", "warm", [], "parent")
+    tenant.requests = {
+        "particles": lambda i: ("GET", "/particles", None),
+        "resolved": lambda i: ("GET", "/resolved", None),
+        "empty": lambda i: ("GET", "/empty", None),
+        "cursor": None,  # not measured: nothing to ask
+        CREATE: lambda i: ("POST", "/models", {}),
+    }
+    client = PagesClient()
+
+    assert page_rows(tenant, client) == {"particles": 50, "empty": 0}
+    assert client.asked == ["/particles", "/resolved", "/empty"]  # the create is not sent
