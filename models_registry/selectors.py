@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from models_registry import lifecycle
 from models_registry.entitlements import EntitledSet, entitled_set
@@ -49,10 +50,14 @@ def with_entitlement(queryset: QuerySet[AIModel], organization_id: str) -> Query
 def with_system_prompt(queryset: QuerySet[AIModel], entitled: EntitledSet) -> QuerySet[AIModel]:
     """Everything the resolved view needs, in a constant number of queries: including whether
     the organization (whose `entitled_set` this is) is still entitled to a user model's base
-    (`base_entitled`)."""
+    (`base_entitled`), and the name of its base's successor (`base_successor_name`, for the
+    reason a retired model is unusable: one column, not the successor's row)."""
     return (
-        queryset.annotate(base_entitled=entitled.column("parent_id"))
-        .select_related("system_prompt_composition", "successor", "parent__successor")
+        queryset.annotate(
+            base_entitled=entitled.column("parent_id"),
+            base_successor_name=Coalesce(F("parent__successor__name"), F("successor__name")),
+        )
+        .select_related("system_prompt_composition")
         .prefetch_related(
             Prefetch(
                 "system_prompt_composition__items",

@@ -266,12 +266,12 @@ def usability(obj: AIModel) -> tuple[bool, str | None]:
         return False, f"Your organization is no longer entitled to the base model '{obj.parent.name}'."
     if obj.lifecycle_status() == LifecycleStatus.RETIRED:
         base = obj if obj.is_system else obj.parent
-        successor = base.successor if base.successor_id else None
-        return False, lifecycle.retired_reason(
-            name=base.name,
-            retires_at=base.retires_at,
-            successor=(str(successor.pk), successor.name) if successor else None,
-        )
+        successor = None
+        if base.successor_id is not None:
+            # Read with the model when it came from selectors.with_system_prompt, else one query.
+            name = obj.base_successor_name if hasattr(obj, "base_successor_name") else base.successor.name
+            successor = (str(base.successor_id), name)
+        return False, lifecycle.retired_reason(name=base.name, retires_at=base.retires_at, successor=successor)
     return True, None
 
 

@@ -234,6 +234,35 @@ def test_on_a_retired_base_resolved_is_not_usable_with_the_reason_and_the_succes
     assert AIModel.objects.filter(pk=child.pk).exists(), "nothing is deleted"
 
 
+@pytest.mark.parametrize("retired_one", ["system model", "user model on it"])
+def test_a_retired_models_reason_names_the_successor_read_with_the_model(
+    admin_client: APIClient, retired_one: str
+) -> None:
+    """The successor's name comes with the model's own read (one column), not a read of its own:
+    a retired model's resolved view costs the statements an active one's does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    successor = base(name="Successor Base")
+    retired = base(name="Old Base", deprecated_at=TODAY - 5 * DAY, retires_at=TODAY, successor=successor)
+    model = retired if retired_one == "system model" else UserModelFactory(parent=retired)
+    active = base(name="Active Base") if retired_one == "system model" else UserModelFactory(parent=successor)
+    admin_client.get(f"{MODELS_URL}?limit=1")  # the organization's first request records it
+
+    statements = {}
+    for name, read in (("active", active), ("retired", model)):
+        with CaptureQueriesContext(connection) as captured:
+            body = admin_client.get(f"{MODELS_URL}/{read.pk}/resolved").json()
+        statements[name] = len(captured.captured_queries)
+
+    assert body["isUsable"] is False
+    assert body["unusableReason"] == (
+        f"The base model 'Old Base' was retired on {TODAY.isoformat()}. "
+        f"Move this model to its successor 'Successor Base' (id {successor.pk})."
+    )
+    assert statements["retired"] == statements["active"]
+
+
 # --- The rules of the dates and the successor -----------------------------------------------------
 
 
