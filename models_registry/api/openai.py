@@ -32,12 +32,13 @@ from core.errors import exception_handler as api_exception_handler
 from core.openapi import AutoSchema, conditional_read
 from models_registry import lifecycle, selectors
 from models_registry.api.entitled import EntitledReadsMixin
-from models_registry.api.serializers import represent_model, represent_resolved
+from models_registry.api.serializers import ROW_COLUMNS, represent_resolved, represent_row
 from models_registry.lifecycle import LifecycleStatus
 from models_registry.models import AIModel
 from models_registry.slugs import SLUG_URL_PATTERN
 
 TAGS = ["openai-compatible"]
+LIST_CHUNK_ROWS = 2000  # rows the list holds from the database at a time
 
 # OpenAI's error `type` and `code` for each status.
 ERROR_KINDS = {
@@ -197,14 +198,20 @@ class OpenAIModelViewSet(EntitledReadsMixin, TenantScopedViewSet):
         **conditional_read(responses={200: OpenAIModelListSerializer, **openai_error_responses(400, 401, 403, 429)}),
     )
     def list(self, request: Request) -> Response:
-        models = list(self.get_queryset().order_by("is_system", "slug"))
-        own_slugs = {model.slug for model in models if not model.is_system}
+        # Every usable model in one body (OpenAI's list has no pages), so read as plain rows in
+        # chunks, not instances all at once: user models first (is_system false sorts first), so
+        # every own slug is known before the system model it hides comes.
+        rows = self.get_queryset().select_related(None).order_by("is_system", "slug").values(*ROW_COLUMNS)
+        on = lifecycle.today()
         owner = self._owner()
-        data = [
-            _as_openai(represent_model(model), owner)
-            for model in models
-            if not (model.is_system and model.slug in own_slugs)  # an own model of that slug hides it
-        ]
+        own_slugs: set[str] = set()
+        data = []
+        for row in rows.iterator(chunk_size=LIST_CHUNK_ROWS):
+            if not row["is_system"]:
+                own_slugs.add(row["slug"])
+            elif row["slug"] in own_slugs:
+                continue  # an own model of that slug hides it
+            data.append(_as_openai(represent_row(row, on), owner))
         data.sort(key=lambda item: item["id"])
         return Response({"object": "list", "data": data})
 

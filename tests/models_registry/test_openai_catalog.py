@@ -98,3 +98,18 @@ def test_the_error_shape_is_openais_without_the_sdk(admin_client: APIClient, cat
     assert response.status_code == 400
     error = {"message": "Invalid input: limit.", "type": "invalid_request_error", "param": "limit", "code": "invalid"}
     assert response.json() == {"error": error}
+
+
+def test_each_listed_model_is_what_its_own_read_says(admin_client: APIClient, catalog) -> None:
+    """The list is read as plain rows and the single model as an instance: each entry must be the
+    single read's body without its prompt, inherited values included."""
+    UserModelFactory(parent=catalog["usable"], slug="inherits", max_tokens=None, description="")
+
+    listed = admin_client.get("/openai/v1/models").json()["data"]
+
+    assert [entry["id"] for entry in listed] == ["acme-support", "gpt-4.1", "inherits"]
+    for entry in listed:
+        single = admin_client.get(f"/openai/v1/models/{entry['id']}").json()
+        assert {name: value for name, value in single.items() if not name.startswith("system_prompt")} == entry
+    inherited = next(entry for entry in listed if entry["id"] == "inherits")
+    assert inherited["max_tokens"] == catalog["usable"].max_tokens
