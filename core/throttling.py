@@ -70,17 +70,23 @@ def increment_counters(
     keys = [cache.client.make_key(key) for key, _ in counters]
     prefetch_keys = [cache.client.make_key(key) for key in prefetch]
 
-    def round_trip() -> list:
+    def round_trip(by_sha: bool) -> list:
         pipeline = client.pipeline(transaction=False)
-        pipeline.evalsha(INCREMENT_SCRIPT.sha, len(keys), *keys, *(ttl for _, ttl in counters))
+        arguments = (len(keys), *keys, *(ttl for _, ttl in counters))
+        if by_sha:
+            pipeline.evalsha(INCREMENT_SCRIPT.sha, *arguments)
+        else:
+            pipeline.eval(INCREMENT_SCRIPT.script, *arguments)
         if prefetch_keys:
             pipeline.mget(prefetch_keys)
         return pipeline.execute(raise_on_error=False)
 
-    results = round_trip()
-    if isinstance(results[0], NoScriptError):  # Redis restarted or flushed its scripts
-        client.script_load(INCREMENT_SCRIPT.script)
-        results = round_trip()
+    results = round_trip(by_sha=True)
+    if isinstance(results[0], NoScriptError):
+        # Redis restarted or flushed its scripts: send the script itself. EVAL cannot miss it
+        # (a SCRIPT LOAD then EVALSHA could, if the scripts were flushed again in between), and
+        # Redis keeps it for the next request's EVALSHA.
+        results = round_trip(by_sha=False)
     for result in results:
         if isinstance(result, Exception):
             raise result

@@ -264,6 +264,34 @@ def test_with_redis_a_lost_script_is_loaded_again_with_prefetched_keys(redis_cac
     )
 
 
+def test_with_redis_scripts_flushed_again_before_the_retry_still_count(
+    redis_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another client (a second test run on the same Redis, an operator) flushes the scripts again
+    between this request's NoScript reply and its retry: the retry sends the script itself, so the
+    request is still counted in Redis, not handed to the per-process fallback."""
+    import redis
+    from redis.client import Pipeline
+
+    server = redis.Redis.from_url(REDIS_LOCATION)
+    assert increment_counters(caches["default"], [("flush:counter", 60)])[0] == [1]
+    server.script_flush()
+    original_execute = Pipeline.execute
+    calls = []
+
+    def flushing_execute(self, *args, **kwargs):
+        if calls:  # the retry: the scripts are gone again by the time it is sent
+            server.script_flush()
+        calls.append(1)
+        return original_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", flushing_execute)
+
+    assert increment_counters(caches["default"], [("flush:counter", 60)])[0] == [2]
+    assert len(calls) == 2
+    assert [int(server.get(key)) for key in server.keys(f"{REDIS_PREFIX}*flush:counter*")] == [2]
+
+
 def test_without_redis_prefetched_keys_are_read_from_the_cache() -> None:
     cache.set("prefetch:body", "text")
 
