@@ -111,17 +111,23 @@ def _ensure_names_distinct(objects: Iterable[models.Model], what: str) -> None:
         )
 
 
+def ensure_countable(counts: dict[str, int]) -> None:
+    """`Conflict` when a list of the document (`counts`: its length per section) would hold more
+    than TRANSFER_MAX_ITEMS objects, the most an import takes, naming which."""
+    too_long = [name for name in SECTIONS if counts[name] > limits.TRANSFER_MAX_ITEMS]
+    if too_long:
+        listed = ", ".join(f"{counts[name]} {name}" for name in too_long)
+        raise Conflict(
+            f"This configuration is too large for one document ({listed}; an import takes at most "
+            f"{limits.TRANSFER_MAX_ITEMS} of each)."
+        )
+
+
 def ensure_importable(document: dict[str, Any]) -> None:
     """An export is only worth making if an import takes it: `Conflict` when a list holds more than
     TRANSFER_MAX_ITEMS objects or the document is larger than a request body may be
     (DATA_UPLOAD_MAX_MEMORY_SIZE), naming which."""
-    too_long = [name for name in SECTIONS if len(document[name]) > limits.TRANSFER_MAX_ITEMS]
-    if too_long:
-        counts = ", ".join(f"{len(document[name])} {name}" for name in too_long)
-        raise Conflict(
-            f"This configuration is too large for one document ({counts}; an import takes at most "
-            f"{limits.TRANSFER_MAX_ITEMS} of each)."
-        )
+    ensure_countable({name: len(document[name]) for name in SECTIONS})
     size = len(orjson.dumps(document))
     if size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise Conflict(
@@ -135,21 +141,20 @@ def export_document(*, organization_id: str, organization_slug: str | None = Non
 
     Deterministic: the same configuration always gives the same document but for `exportedAt`
     (particles and compositions by name, models by slug, a composition's particles in order).
-    `Conflict` when two particles or compositions it names share a name (see the module).
+    `Conflict` when two particles or compositions it names share a name (see the module), or when
+    no import could take it (`ensure_importable`): a list over the import's bound is refused from
+    its count, before any of it is read (an organization of 100,000 models is one index count,
+    not 100,000 rows read to be refused).
     """
-    particles = list(
-        PromptParticle.objects.filter(is_system=False, organization_id=organization_id).order_by("name", "id")
-    )
-    compositions = list(
-        prompt_selectors.with_particles(
-            PromptComposition.objects.filter(is_system=False, organization_id=organization_id)
-        ).order_by("name", "id")
-    )
-    user_models = list(
-        AIModel.objects.filter(is_system=False, organization_id=organization_id)
-        .select_related("parent", "system_prompt_composition")
-        .order_by("slug", "id")
-    )
+    own = {
+        "particles": PromptParticle.objects.filter(is_system=False, organization_id=organization_id),
+        "compositions": PromptComposition.objects.filter(is_system=False, organization_id=organization_id),
+        "models": AIModel.objects.filter(is_system=False, organization_id=organization_id),
+    }
+    ensure_countable({name: queryset.count() for name, queryset in own.items()})
+    particles = list(own["particles"].order_by("name", "id"))
+    compositions = list(prompt_selectors.with_particles(own["compositions"]).order_by("name", "id"))
+    user_models = list(own["models"].select_related("parent", "system_prompt_composition").order_by("slug", "id"))
     used_particles = {item.particle for composition in compositions for item in composition.items.all()}
     used_compositions = {model.system_prompt_composition for model in user_models if model.system_prompt_composition}
     # The global objects referred to, against every global object of their name.

@@ -209,6 +209,25 @@ def test_an_export_no_import_could_take_is_a_409_saying_why(admin_client, config
     assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in body["detail"]
 
 
+def test_an_export_over_the_bound_is_refused_from_its_counts_before_any_row_is_read(
+    admin_client, configuration, monkeypatch
+):
+    """An organization far over the bound (100,000 models) gets its 409 from three counts, not
+    after reading every model, particle and composition it has."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get(EXPORT_URL)  # the organization's first request records it
+    monkeypatch.setattr(limits, "TRANSFER_MAX_ITEMS", 0)  # every list it has is over
+    with CaptureQueriesContext(connection) as queries:
+        body = assert_error_shape(admin_client.get(EXPORT_URL), 409)
+
+    assert "an import takes at most 0 of each" in body["detail"]
+    tables = ("models_registry_aimodel", "prompts_promptparticle", "prompts_promptcomposition")
+    touching = [query["sql"] for query in queries if any(table in query["sql"] for table in tables)]
+    assert len(touching) == 3 and all("COUNT(*)" in sql for sql in touching), touching
+
+
 def test_export_needs_read_access_to_models_and_prompts(m2m_client_for, configuration):
     assert_error_shape(m2m_client_for("read:models").get(EXPORT_URL), 403)
     assert_error_shape(m2m_client_for("read:prompts").get(EXPORT_URL), 403)
