@@ -161,7 +161,6 @@ class RowRepresentation:
         unknown = set(computed) - set(readable)
         if unknown:
             raise ImproperlyConfigured(f"{serializer_class.__name__} has no readable field {sorted(unknown)}.")
-        self.computed = computed
         for name, field in readable.items():
             if name in computed:
                 self.fields.append((name, name, None))
