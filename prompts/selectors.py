@@ -31,10 +31,9 @@ def compositions_visible_to(organization_id: str | None) -> QuerySet[PromptCompo
 
 
 def compositions_part(organization_id: str | None, is_system: bool) -> QuerySet[PromptComposition]:
-    """The global compositions, or the organization's own: one half of `compositions_visible_to`."""
-    return with_particles(
-        PromptComposition.objects.filter(OwnedPromptObject.visible_part_q(organization_id, is_system))
-    )
+    """The global compositions, or the organization's own: one half of `compositions_visible_to`,
+    for a list page read as rows (its particles come from `particles_of_compositions`)."""
+    return PromptComposition.objects.filter(OwnedPromptObject.visible_part_q(organization_id, is_system))
 
 
 def composition_particle_ids(composition: PromptComposition) -> list:
