@@ -19,23 +19,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
+from core import statements
 from core.models import CacheGeneration
 
 GLOBAL = CacheGeneration.GLOBAL
 
-# Plain SQL: the ORM would take longer to build this query than the database to answer it.
+# Plain SQL: the ORM would take longer to build this query than the database to answer it;
+# prepared, as every request reads it (core.statements).
 _READ_SQL = f"SELECT scope, value FROM {CacheGeneration._meta.db_table} WHERE scope IN (%s, %s)"  # noqa: S608
 
 
 def read(organization_id: str) -> tuple[int, int]:
     """The organization's generation and the global one, as of now."""
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_SQL, [organization_id, GLOBAL])
-        values = dict(cursor.fetchall())
+    values = dict(statements.fetch_rows(_READ_SQL, [organization_id, GLOBAL]))
     return values.get(organization_id, 0), values.get(GLOBAL, 0)
 
 

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import BooleanField, Expression, ExpressionWrapper, Q, Value
 from django.db.models.functions import Lower
 
+from core import statements
 from core.db import TimeStampedModel, validate_not_blank
 from core.models import Organization
 from models_registry import limits
@@ -129,7 +130,9 @@ class EntitledSet:
         model's id there: "pk", or "parent_id" for a user model's base)."""
         if self.everything:
             return Q()
-        return Q(**{f"{model_ref}__in": sorted(self.ids)})
+        # One array parameter whatever the number of ids (core.lookups): the statement's text is
+        # the same for every organization, so it can be prepared (core.statements).
+        return Q(**{f"{model_ref}__any": sorted(self.ids)})
 
     def column(self, model_ref: str = "pk") -> Expression:
         """Whether it allows the row, as a boolean column of the caller's query."""
@@ -141,9 +144,7 @@ class EntitledSet:
 def entitled_set(organization_id: str) -> EntitledSet:
     """What the organization may use now, in one query: its entitlement's mode (none: the
     default mode), its plan's system models and its additions."""
-    with connection.cursor() as cursor:
-        cursor.execute(_entitled_sql(), [organization_id] * 3)
-        rows = cursor.fetchall()
+    rows = statements.fetch_rows(_entitled_sql(), [organization_id] * 3)  # prepared: every list and create reads it
     modes = [mode for mode, _ in rows if mode is not None]
     if effective_mode(modes[0] if modes else None) == EntitlementMode.ALL:
         return EntitledSet(everything=True)
