@@ -26,6 +26,7 @@ import binascii
 import datetime
 import decimal
 import json
+import operator
 import re
 import uuid
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core import statements
 from core.limits import (
     CURSOR_MAX_LENGTH,
     PAGE_COUNT_CAP,
@@ -47,6 +49,7 @@ from core.limits import (
     PAGE_MAX_LIMIT,
     PAGE_MAX_OFFSET,
 )
+from core.statements import Template
 
 _DIGITS = re.compile(r"[0-9]+")
 # The field a list may be split on (see the module's docstring).
@@ -198,6 +201,13 @@ class Pagination(OffsetPagination):
                 cursor, rows = None, self._read(parts, None)
         else:
             rows = self._read(parts, cursor)
+        rows = self._page(rows, cursor)
+        self.count, self.count_is_estimate = self._total(parts)
+        return rows
+
+    def _page(self, rows: list, cursor: Cursor | None) -> list:
+        """The page of the rows read (one more than the page when another follows), and whether
+        pages come before and after it."""
         more = len(rows) > self.limit
         rows = rows[: self.limit]
         backwards = cursor is not None and cursor.backwards
@@ -208,7 +218,33 @@ class Pagination(OffsetPagination):
         # Backwards: the rows the cursor came from after it; more before it when read.
         self.has_more = True if backwards else more
         self.has_before = more if backwards else (cursor is not None or self.offset > 0)
-        self.count, self.count_is_estimate = self._total(parts)
+        return rows
+
+    # --- The first page in one prepared statement -------------------------------------------
+    def reads_first_page(self, request) -> bool:
+        """Whether the request asks for a list's first page (no cursor, no offset)."""
+        return self.cursor_query_param not in request.query_params and not self.offset_given(request)
+
+    def first_page(self, request, first: FirstPage, **values: Any) -> list:
+        """The first page of a split list (`first_page_template`) with its total, from one
+        prepared statement: the same rows, links and count as `paginate_queryset`'s."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = 0
+        self.keys = first.keys
+        fetched = statements.fetch_rows(first.template.sql, first.template.bind(limit=self.limit + 1, **values))
+        rows: list[dict[str, Any]] = []
+        total, capped = 0, False
+        for row in fetched:
+            part, count = row[0], row[1]
+            if count is None:
+                rows.append(dict(zip(first.columns[part], first.getters[part](row), strict=True)))
+            else:
+                total += count
+                capped = capped or count > PAGE_COUNT_CAP
+        rows = self._page(rows[: self.limit + 1], None)
+        capped = capped or total > PAGE_COUNT_CAP
+        self.count, self.count_is_estimate = (PAGE_COUNT_CAP, True) if capped else (total, False)
         return rows
 
     def _total(self, parts: list[tuple[Any, Any]]) -> tuple[int, bool]:
@@ -335,7 +371,7 @@ def sort_keys(queryset: QuerySet) -> list[Key]:
     return keys
 
 
-def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any]]:
+def partitions(queryset: QuerySet, keys: list[Key], view, partition=None) -> list[tuple[Any, Any]]:
     """The parts to read in order, when the view knows what each value of `is_system` is in its
     list (`partition(queryset, is_system)`, disjoint parts each with an index in its order):
 
@@ -344,8 +380,11 @@ def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any
       merged in the list's order in one statement (`_MERGED`, `merged_read`), instead of one OR
       that the database can only sort after reading every visible row;
     - else the whole list.
+
+    `partition` is the view's own unless given (`first_page_template` gives one of the querysets
+    it compiles).
     """
-    partition = getattr(view, "partition", None)
+    partition = partition or getattr(view, "partition", None)
     field, descending = keys[0]
     if partition is None:
         return [(_WHOLE, queryset.order_by(*_names(keys)))]
@@ -355,6 +394,100 @@ def partitions(queryset: QuerySet, keys: list[Key], view) -> list[tuple[Any, Any
     if connections[queryset.db].features.supports_slicing_ordering_in_compound:
         return [(_MERGED, [partition(queryset, value).order_by(*_names(keys)) for value in (True, False)])]
     return [(_WHOLE, queryset.order_by(*_names(keys)))]
+
+
+class FirstPage:
+    """A split list's first page as one statement (`first_page_template`): its template, the
+    list's sort keys, and each part's columns with their places in the statement's rows."""
+
+    def __init__(self, template: Template, keys: list[Key], columns: list[tuple[str, ...]], names: list[str]) -> None:
+        self.template = template
+        self.keys = keys
+        self.columns = columns
+        # A part's values of a statement's row, in the order of its columns.
+        self.getters = [_getter([names.index(column) for column in part]) for part in columns]
+
+
+def _getter(indexes: list[int]) -> Any:
+    getter = operator.itemgetter(*indexes)
+    return getter if len(indexes) > 1 else lambda row: (getter(row),)
+
+
+_FIRST_PAGES: dict[tuple, FirstPage] = {}
+
+
+def first_page_template(key: tuple, build: Any) -> FirstPage:
+    """The first page of a list split by `is_system` (`partitions()`: a part per value, read one
+    after the other) as one statement: each part's first `limit` rows through its own index and
+    each part's capped count, in reading order, compiled once (core.statements.Template).
+
+    `build(markers)` returns the list's queryset, its view and the view's `partition` for
+    querysets built with the markers in place of the request's values (the organization, what
+    it may use). The statement has a `limit` slot besides the markers': the rows wanted.
+    `Pagination.first_page` reads it: the same rows, links and count as `paginate_queryset`
+    (tests/models_registry/test_first_page.py compares the two).
+
+    Compiled once per process for each `key` (the view's: which list, which shape of its
+    querysets) and count cap (written into the statement)."""
+    cached = _FIRST_PAGES.get((*key, PAGE_COUNT_CAP))
+    if cached is None:
+        cached = _FIRST_PAGES[(*key, PAGE_COUNT_CAP)] = _compile_first_page(build)
+    return cached
+
+
+def _compile_first_page(build: Any) -> FirstPage:
+    found: dict[str, Any] = {}
+
+    def compile_parts(markers: statements.Markers) -> tuple[str, list[Any]]:
+        queryset, view, partition = build(markers)
+        keys = sort_keys(queryset)
+        parts = partitions(queryset, keys, view, partition)
+        if any(value is _WHOLE or value is _MERGED for value, _ in parts):
+            raise ImproperlyConfigured("A first page in one statement reads a list split by is_system first.")
+        connection = connections[queryset.db]
+        quote = connection.ops.quote_name
+        columns = [
+            tuple(dict.fromkeys((*view.page_columns(value), *(field for field, _ in keys)))) for value, _ in parts
+        ]
+        names = list(dict.fromkeys(column for part in columns for column in part))
+        compiled = []
+        types: dict[str, str] = {}  # each column's type, for the NULLs of the parts without it
+        for (_, part), part_columns in zip(parts, columns, strict=True):
+            rows = _rows(part, part_columns)
+            compiler = rows.query.get_compiler(using=rows.db)
+            compiled.append(compiler.as_sql())
+            for expression, _, alias in compiler.select:
+                types.setdefault(alias, expression.output_field.db_type(connection))
+        limit = statements.Slot("limit")
+        selects: list[str] = []
+        params: list[Any] = []
+        for index, (part_columns, (sql, part_params)) in enumerate(zip(columns, compiled, strict=True)):
+            listed = ", ".join(
+                quote(name) if name in part_columns else f"CAST(NULL AS {types[name]}) AS {quote(name)}"
+                for name in names
+            )
+            # Django's SQL, column names of the model's and types of its fields.
+            selects.append(
+                f"SELECT {index} AS _part, CAST(NULL AS bigint) AS _count, {listed} "  # noqa: S608
+                f"FROM ({sql} LIMIT %s) AS _page{index}"
+            )
+            params.extend([*part_params, limit])
+            counted = _capped_sql(parts[index][1])
+            if counted is not None:
+                nulls = ", ".join(f"CAST(NULL AS {types[name]})" for name in names)
+                selects.append(f"SELECT {index}, COUNT(*), {nulls} FROM ({counted[0]}) AS _capped{index}")  # noqa: S608
+                params.extend(counted[1])
+        order = ", ".join(f"{quote(field)} {'DESC' if descending else 'ASC'}" for field, descending in keys[1:])
+        found.update(keys=keys, columns=columns, names=["_part", "_count", *names])
+        # The parts in reading order, each in the list's order (the counts' rows, apart, too).
+        return " UNION ALL ".join(selects) + f" ORDER BY _part, _count NULLS FIRST, {order}", params
+
+    template = statements.Template.compile(compile_parts)
+    return FirstPage(template, found["keys"], found["columns"], found["names"])
+
+
+def _compiled(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
 
 
 def _rows(queryset: QuerySet, columns: tuple[str, ...]) -> QuerySet:
@@ -411,13 +544,11 @@ def capped_count(*querysets: QuerySet) -> tuple[int, bool]:
     parts: list[str] = []
     params: list[Any] = []
     for queryset in querysets:
-        capped = queryset.order_by().values("pk")[: PAGE_COUNT_CAP + 1]
-        try:
-            sql, part_params = capped.query.get_compiler(using=capped.db).as_sql()
-        except EmptyResultSet:  # a filter nothing can match (`pk__in=[]`): no rows, no statement
+        compiled = _capped_sql(queryset)
+        if compiled is None:
             continue
-        parts.append(sql)
-        params.extend(part_params)
+        parts.append(compiled[0])
+        params.extend(compiled[1])
     if not parts:
         return 0, False
     # Parenthesized, each part keeps its own LIMIT (PostgreSQL; SQLite counts one part only).
@@ -426,6 +557,15 @@ def capped_count(*querysets: QuerySet) -> tuple[int, bool]:
         cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS capped", params)  # noqa: S608 (Django's SQL)
         found = cursor.fetchone()[0]
     return (PAGE_COUNT_CAP, True) if found > PAGE_COUNT_CAP else (found, False)
+
+
+def _capped_sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL of the queryset's ids, at most one past the cap; None for a filter nothing can
+    match (`pk__in=[]`): no rows, no statement."""
+    try:
+        return _compiled(queryset.order_by().values("pk")[: PAGE_COUNT_CAP + 1])
+    except EmptyResultSet:
+        return None
 
 
 class Cursor:

@@ -1,7 +1,9 @@
 import re
+from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
@@ -11,10 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core import statements
 from core.api.versions import VersionedViewSetMixin, version_actions_schema
 from core.api.viewsets import UUID_PATTERN, ResourceViewSet
 from core.errors import as_api_errors, wire_names
 from core.openapi import ETAG, IDEMPOTENCY_KEY, LOCATION, conditional_read, crud_schema
+from core.pagination import FirstPage, first_page_template
 from core.schema_errors import error_responses
 from models_registry import lifecycle, selectors, services
 from models_registry.api import schema_docs
@@ -32,6 +36,7 @@ from models_registry.api.serializers import (
     represent_model,
     represent_row,
 )
+from models_registry.entitlements import EntitledSet
 from models_registry.models import AIModel
 from models_registry.slugs import SLUG_URL_PATTERN
 
@@ -130,9 +135,11 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
         """Each part of the list from its own rule, the request's filters applied: not the whole
         rule narrowed, so the user models' part carries no condition of the system models' (the
         entitled ids) and the system models' part no parent join (`page_columns`)."""
-        system_models, user_models = self.visible_parts()
-        part = system_models if is_system else user_models
-        return self.filter_queryset(part).select_related(None)
+        return self.part_of(self.visible_parts(), is_system)
+
+    def part_of(self, parts: tuple[QuerySet[AIModel], QuerySet[AIModel]], is_system: bool) -> QuerySet:
+        system_models, user_models = parts
+        return self.filter_queryset(system_models if is_system else user_models).select_related(None)
 
     def page_columns(self, is_system: bool | None) -> tuple[str, ...]:
         """What the paginator reads of a part of the list (`is_system`) or of all of it (None),
@@ -153,9 +160,41 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Plain rows, not instances: the paginator reads `page_columns()`.
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related(None))
+        if self.reads_plain_first_page(request):
+            entitled = self.entitled()
+            rows = self.paginator.first_page(
+                request,
+                self.first_page(entitled.everything),
+                organization=self.principal.organization_id,
+                entitled=sorted(entitled.ids),
+            )
+        else:
+            rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related(None))
         on = lifecycle.today()
         return self.get_paginated_response([represent_row(row, on) for row in rows])
+
+    # The first page of the unfiltered list, what dashboards and gateways ask for most, is one
+    # prepared statement compiled once per process (core.pagination.first_page_template): one for
+    # an organization that may use every system model, one for a set of ids.
+    def reads_plain_first_page(self, request: Request) -> bool:
+        """The list's first page in its default order, nothing filtered, on a database that orders
+        and limits the parts of a UNION (PostgreSQL): one statement can read it."""
+        return (
+            set(request.query_params) <= {self.paginator.limit_query_param}
+            and connection.features.supports_slicing_ordering_in_compound
+        )
+
+    def first_page(self, everything: bool) -> FirstPage:
+        def build(markers: statements.Markers) -> tuple[QuerySet, AIModelViewSet, Callable]:
+            entitled = EntitledSet(everything, frozenset() if everything else frozenset(markers.uuids("entitled")))
+            parts = (
+                selectors.visible_system_models(entitled),
+                selectors.own_user_models(markers.text("organization")),
+            )
+            queryset = self.filter_queryset(selectors.visible_from(*parts)).select_related(None)
+            return queryset, self, lambda queryset, is_system: self.part_of(parts, is_system)
+
+        return first_page_template(("models", everything), build)
 
     def represent(self, instance: AIModel) -> dict:
         return represent_model(instance)
