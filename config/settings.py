@@ -106,11 +106,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
 # The hottest reads run as prepared statements, planned once per connection (core/statements.py).
-# Off for a PgBouncer in transaction mode older than 1.21, which cannot keep them.
+# Off behind a pooler in transaction mode that cannot keep them: PgBouncer keeps them from 1.21
+# on, and only with `max_prepared_statements` above 0 (its default is 0 before 1.24).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
-    # Django turns psycopg's preparing off (None); its own cursors bind on the client and never
-    # prepare whatever this says, so only core.statements' cursors prepare.
+    # Django turns psycopg's preparing off (None), and then `prepare=True` is ignored too. Its own
+    # cursors bind on the client and never prepare whatever this says (psycopg only counts their
+    # statements), so only core.statements' cursors prepare; the figure itself does not matter.
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -221,10 +221,6 @@ class Pagination(OffsetPagination):
         return rows
 
     # --- The first page in one prepared statement -------------------------------------------
-    def reads_first_page(self, request) -> bool:
-        """Whether the request asks for a list's first page (no cursor, no offset)."""
-        return self.cursor_query_param not in request.query_params and not self.offset_given(request)
-
     def first_page(self, request, first: FirstPage, **values: Any) -> list:
         """The first page of a split list (`first_page_template`) with its total, from one
         prepared statement: the same rows, links and count as `paginate_queryset`'s."""
@@ -418,12 +414,14 @@ _FIRST_PAGES: dict[tuple, FirstPage] = {}
 
 def first_page_template(key: tuple, build: Any) -> FirstPage:
     """The first page of a list split by `is_system` (`partitions()`: a part per value, read one
-    after the other) as one statement: each part's first `limit` rows through its own index and
-    each part's capped count, in reading order, compiled once (core.statements.Template).
+    after the other) as one PostgreSQL statement: each part's first rows through its own index
+    (one more than the page, to know whether another follows) and each part's capped count, in
+    reading order, compiled once (core.statements.Template).
 
     `build(markers)` returns the list's queryset, its view and the view's `partition` for
     querysets built with the markers in place of the request's values (the organization, what
-    it may use). The statement has a `limit` slot besides the markers': the rows wanted.
+    it may use). The statement has a `limit` slot besides the markers': the rows wanted of each
+    part (the page's limit + 1).
     `Pagination.first_page` reads it: the same rows, links and count as `paginate_queryset`
     (tests/models_registry/test_first_page.py compares the two).
 

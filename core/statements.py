@@ -9,9 +9,13 @@ and planned once per database connection and then only executed.
 - `cursor()` is a cursor whose statements are prepared: psycopg's server-binding cursor with
   `prepare=True`, wrapped as Django wraps its own (query counts, the debug log and
   `connection.execute_wrapper` see its statements). On SQLite, or with
-  `DATABASE_PREPARED_STATEMENTS=false` (a PgBouncer in transaction mode before 1.21), it is
+  `DATABASE_PREPARED_STATEMENTS=false` (a pooler that cannot keep them, see the README), it is
   Django's ordinary cursor. Only statements of fixed text belong there (values as parameters,
   never written into the SQL): psycopg keeps the last 100 of a connection prepared.
+- psycopg deallocates a connection's prepared statements on every ROLLBACK (a savepoint's
+  too: a refused write inside a transaction) and after DDL, and prepares each again on its next
+  use; a statement whose result type a migration changed fails once on each connection and is
+  prepared again.
 - `Template` is a statement built from querysets, compiled by the ORM once per process instead
   of on every request: the querysets are built with a marker in place of each value that
   changes from call to call (`Template.compile`), and each call binds the values to the
@@ -29,7 +33,11 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg.pq import Format
+
+_TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
 
 class PreparingCursor(psycopg.Cursor):
@@ -52,6 +60,10 @@ def cursor(using: str = "default") -> CursorWrapper:
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = PreparingCursor(connection.connection)
+    # As Django's own cursors: timestamps in the connection's time zone where its loader's differs.
+    loader = raw.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
+    if getattr(loader, "timezone", None) != connection.timezone:
+        register_tzloader(connection.timezone, raw)
     return PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
 
 
@@ -60,8 +72,16 @@ class PreparedDebugWrapper(CursorDebugWrapper):
     statement with its values written in: a server-binding cursor has no text of that to give."""
 
     def execute(self, sql, params=None):  # noqa: ANN001 (Django's signature)
-        with self.debug_sql(self.db.ops.compose_sql(sql, params) if params else sql, params):
+        with self.debug_sql(self._logged(sql, params), params):
             return CursorWrapper.execute(self, sql, params)
+
+    def _logged(self, sql: str, params: Sequence[Any] | None) -> str:
+        if not params:
+            return sql
+        try:
+            return self.db.ops.compose_sql(sql, params)
+        except psycopg.DataError:  # a value that cannot be written in: the statement as sent
+            return sql
 
 
 def fetch_rows(sql: str, params: Sequence[Any], using: str = "default") -> list[tuple]:

@@ -130,8 +130,8 @@ class EntitledSet:
         model's id there: "pk", or "parent_id" for a user model's base)."""
         if self.everything:
             return Q()
-        # One array parameter whatever the number of ids (core.lookups): the statement's text is
-        # the same for every organization, so it can be prepared (core.statements).
+        # One array parameter whatever the number of ids (core.lookups): compiled once, the first
+        # page of models binds any organization's ids to it (core.statements.Template).
         return Q(**{f"{model_ref}__any": sorted(self.ids)})
 
     def column(self, model_ref: str = "pk") -> Expression:

@@ -177,12 +177,10 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
     # prepared statement compiled once per process (core.pagination.first_page_template): one for
     # an organization that may use every system model, one for a set of ids.
     def reads_plain_first_page(self, request: Request) -> bool:
-        """The list's first page in its default order, nothing filtered, on a database that orders
-        and limits the parts of a UNION (PostgreSQL): one statement can read it."""
-        return (
-            set(request.query_params) <= {self.paginator.limit_query_param}
-            and connection.features.supports_slicing_ordering_in_compound
-        )
+        """The list's first page in its default order, nothing filtered (no cursor, no offset), on
+        PostgreSQL, whose SQL the statement is written in: one statement can read it. (SQLite
+        cannot order and limit the parts of a UNION.)"""
+        return set(request.query_params) <= {self.paginator.limit_query_param} and connection.vendor == "postgresql"
 
     def first_page(self, everything: bool) -> FirstPage:
         def build(markers: statements.Markers) -> tuple[QuerySet, AIModelViewSet, Callable]:

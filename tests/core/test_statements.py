@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from core import statements
@@ -106,3 +107,39 @@ def test_the_cursor_prepares_on_postgresql_only_when_asked(settings) -> None:
     settings.DATABASE_PREPARED_STATEMENTS = False
     with statements.cursor() as cursor:
         assert not isinstance(cursor.cursor, statements.PreparingCursor)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_any_on_text_matches_what_in_matches(count: int) -> None:
+    models = SystemModelFactory.create_batch(3)
+    names = [model.name for model in models[:count]]
+
+    found = set(AIModel.objects.filter(name__any=names).values_list("name", flat=True))
+
+    assert found == set(AIModel.objects.filter(name__in=names).values_list("name", flat=True)) == set(names)
+
+
+def test_any_of_expressions_is_written_as_in() -> None:
+    parent = SystemModelFactory()
+    child = UserModelFactory(parent=parent)
+    UserModelFactory()  # another parent's
+
+    queryset = AIModel.objects.filter(pk__any=[F("parent_id")])
+
+    assert list(queryset.values_list("pk", flat=True)) == []  # no model is its own parent
+    assert set(AIModel.objects.filter(parent_id__any=[parent.pk, None]).values_list("pk", flat=True)) == {child.pk}
+    assert " IN " in str(queryset.query)
+
+
+def test_a_value_the_log_cannot_write_in_is_logged_as_sent(postgresql, monkeypatch) -> None:
+    import psycopg
+
+    def refuse(sql, params):
+        raise psycopg.DataError("cannot write it in")
+
+    monkeypatch.setattr(connection.ops, "compose_sql", refuse)
+    with CaptureQueriesContext(connection) as ran:
+        rows = statements.fetch_rows("SELECT %s::int", [7])
+
+    assert rows == [(7,)]
+    assert ran.captured_queries[0]["sql"] == "SELECT %s::int"
