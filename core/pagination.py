@@ -413,10 +413,16 @@ _FIRST_PAGES: dict[tuple, FirstPage] = {}
 
 
 def first_page_template(key: tuple, build: Any) -> FirstPage:
-    """The first page of a list split by `is_system` (`partitions()`: a part per value, read one
-    after the other) as one PostgreSQL statement: each part's first rows through its own index
-    (one more than the page, to know whether another follows) and each part's capped count, in
-    reading order, compiled once (core.statements.Template).
+    """A list's first page as one PostgreSQL statement, with its total, compiled once
+    (core.statements.Template). The list's parts as `partitions()` reads them:
+
+    - split by `is_system` (read one part after the other): each part's first rows through its
+      own index, then the next part's;
+    - merged (any other order): each part's first rows through its own index, merged in the
+      list's order;
+
+    in each case one more row than the page from each part (to know whether another page
+    follows), and each part's capped count.
 
     `build(markers)` returns the list's queryset, its view and the view's `partition` for
     querysets built with the markers in place of the request's values (the organization, what
@@ -440,42 +446,50 @@ def _compile_first_page(build: Any) -> FirstPage:
         queryset, view, partition = build(markers)
         keys = sort_keys(queryset)
         parts = partitions(queryset, keys, view, partition)
-        if any(value is _WHOLE or value is _MERGED for value, _ in parts):
-            raise ImproperlyConfigured("A first page in one statement reads a list split by is_system first.")
+        if any(value is _WHOLE for value, _ in parts):
+            raise ImproperlyConfigured("A first page in one statement reads a list the view splits (`partition`).")
         connection = connections[queryset.db]
         quote = connection.ops.quote_name
+        # What the statement returns as its parts (`_part`): each part of a split list, or the
+        # merged list as one, with the querysets ("pieces") it reads.
+        returned = [(None, part) if value is _MERGED else (value, [part]) for value, part in parts]
         columns = [
-            tuple(dict.fromkeys((*view.page_columns(value), *(field for field, _ in keys)))) for value, _ in parts
+            tuple(dict.fromkeys((*view.page_columns(value), *(field for field, _ in keys)))) for value, _ in returned
         ]
         names = list(dict.fromkeys(column for part in columns for column in part))
-        compiled = []
+        compiled: list[list[tuple[str, tuple]]] = []
         types: dict[str, str] = {}  # each column's type, for the NULLs of the parts without it
-        for (_, part), part_columns in zip(parts, columns, strict=True):
-            rows = _rows(part, part_columns)
-            compiler = rows.query.get_compiler(using=rows.db)
-            compiled.append(compiler.as_sql())
-            for expression, _, alias in compiler.select:
-                types.setdefault(alias, expression.output_field.db_type(connection))
+        for (_, pieces), part_columns in zip(returned, columns, strict=True):
+            compiled.append([])
+            for piece in pieces:
+                rows = _rows(piece, part_columns)
+                compiler = rows.query.get_compiler(using=rows.db)
+                compiled[-1].append(compiler.as_sql())
+                for expression, _, alias in compiler.select:
+                    types.setdefault(alias, expression.output_field.db_type(connection))
         limit = statements.Slot("limit")
         selects: list[str] = []
         params: list[Any] = []
-        for index, (part_columns, (sql, part_params)) in enumerate(zip(columns, compiled, strict=True)):
+        for index, ((_, pieces), part_columns, sqls) in enumerate(zip(returned, columns, compiled, strict=True)):
             listed = ", ".join(
                 quote(name) if name in part_columns else f"CAST(NULL AS {types[name]}) AS {quote(name)}"
                 for name in names
             )
+            read = " UNION ALL ".join(f"({sql} LIMIT %s)" for sql, _ in sqls)
             # Django's SQL, column names of the model's and types of its fields.
             selects.append(
                 f"SELECT {index} AS _part, CAST(NULL AS bigint) AS _count, {listed} "  # noqa: S608
-                f"FROM ({sql} LIMIT %s) AS _page{index}"
+                f"FROM ({read}) AS _page{index}"
             )
-            params.extend([*part_params, limit])
-            counted = _capped_sql(parts[index][1])
-            if counted is not None:
-                nulls = ", ".join(f"CAST(NULL AS {types[name]})" for name in names)
-                selects.append(f"SELECT {index}, COUNT(*), {nulls} FROM ({counted[0]}) AS _capped{index}")  # noqa: S608
-                params.extend(counted[1])
-        order = ", ".join(f"{quote(field)} {'DESC' if descending else 'ASC'}" for field, descending in keys[1:])
+            for _, piece_params in sqls:
+                params.extend([*piece_params, limit])
+            nulls = ", ".join(f"CAST(NULL AS {types[name]})" for name in names)
+            for piece in pieces:
+                counted = _capped_sql(piece)
+                if counted is not None:
+                    selects.append(f"SELECT {index}, COUNT(*), {nulls} FROM ({counted[0]}) AS _capped")  # noqa: S608
+                    params.extend(counted[1])
+        order = ", ".join(f"{quote(field)} {'DESC' if descending else 'ASC'}" for field, descending in keys)
         found.update(keys=keys, columns=columns, names=["_part", "_count", *names])
         # The parts in reading order, each in the list's order (the counts' rows, apart, too).
         return " UNION ALL ".join(selects) + f" ORDER BY _part, _count NULLS FIRST, {order}", params

@@ -16,9 +16,10 @@
 """
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, InterfaceError, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, mixins, status, viewsets
@@ -32,7 +33,9 @@ from core.authentication import Principal
 from core.errors import PreconditionFailed
 from core.exceptions import Conflict
 from core.filters import FilterBackend
+from core.pagination import first_page_template
 from core.serializers import RowRepresentation
+from core.statements import Markers
 
 logger = logging.getLogger("model_registry.api")
 
@@ -281,8 +284,43 @@ class ListViewSetMixin(mixins.ListModelMixin):
     def list(self, request: Request, *args, **kwargs) -> Response:
         if self.row_representation is None:
             return super().list(request, *args, **kwargs)
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = self.read_first_page(request)
+        if rows is None:
+            rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.row_representation.represent(self.complete_rows(rows)))
+
+    # The first page of the unfiltered list, what dashboards and gateways ask for most, in one
+    # prepared statement compiled once per process (core.pagination.first_page_template), for a
+    # view that says how its list is built from the request's values (`first_page_parts`).
+    def first_page_key(self) -> tuple | None:
+        """Which compiled statement reads this request's first page (None: the view has none)."""
+        return None
+
+    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable[[QuerySet, bool], QuerySet]]:
+        """The list's queryset and its `partition`, built with `markers` for the request's values."""
+        raise NotImplementedError
+
+    def first_page_values(self) -> dict:
+        """The request's values for the statement's markers."""
+        return {"organization": self.principal.organization_id}
+
+    def reads_plain_first_page(self, request: Request) -> bool:
+        """The list's first page in its default order, nothing filtered (no cursor, no offset), on
+        PostgreSQL, whose SQL the statement is written in. (SQLite cannot order and limit the parts
+        of a UNION.)"""
+        return set(request.query_params) <= {self.paginator.limit_query_param} and connection.vendor == "postgresql"
+
+    def read_first_page(self, request: Request) -> "list[dict] | None":  # quoted: `list` is the action here
+        """The first page's rows from the one statement, or None where it does not apply."""
+        key = self.first_page_key() if self.reads_plain_first_page(request) else None
+        if key is None:
+            return None
+
+        def build(markers: Markers) -> tuple:
+            queryset, partition = self.first_page_parts(markers)
+            return queryset, self, partition
+
+        return self.paginator.first_page(request, first_page_template(key, build), **self.first_page_values())
 
     def complete_rows(self, rows: "list[dict]") -> "list[dict]":  # quoted: `list` is the action here
         """The page's rows with the values of the representation's `computed` fields (none here)."""

@@ -3,7 +3,6 @@ from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
@@ -18,7 +17,6 @@ from core.api.versions import VersionedViewSetMixin, version_actions_schema
 from core.api.viewsets import UUID_PATTERN, ResourceViewSet
 from core.errors import as_api_errors, wire_names
 from core.openapi import ETAG, IDEMPOTENCY_KEY, LOCATION, conditional_read, crud_schema
-from core.pagination import FirstPage, first_page_template
 from core.schema_errors import error_responses
 from models_registry import lifecycle, selectors, services
 from models_registry.api import schema_docs
@@ -160,39 +158,26 @@ class AIModelViewSet(EntitledReadsMixin, VersionedViewSetMixin, ResourceViewSet)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Plain rows, not instances: the paginator reads `page_columns()`.
-        if self.reads_plain_first_page(request):
-            entitled = self.entitled()
-            rows = self.paginator.first_page(
-                request,
-                self.first_page(entitled.everything),
-                organization=self.principal.organization_id,
-                entitled=sorted(entitled.ids),
-            )
-        else:
+        rows = self.read_first_page(request)
+        if rows is None:
             rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related(None))
         on = lifecycle.today()
         return self.get_paginated_response([represent_row(row, on) for row in rows])
 
-    # The first page of the unfiltered list, what dashboards and gateways ask for most, is one
-    # prepared statement compiled once per process (core.pagination.first_page_template): one for
-    # an organization that may use every system model, one for a set of ids.
-    def reads_plain_first_page(self, request: Request) -> bool:
-        """The list's first page in its default order, nothing filtered (no cursor, no offset), on
-        PostgreSQL, whose SQL the statement is written in: one statement can read it. (SQLite
-        cannot order and limit the parts of a UNION.)"""
-        return set(request.query_params) <= {self.paginator.limit_query_param} and connection.vendor == "postgresql"
+    # The first page in one statement (core.api.viewsets): one for an organization that may use
+    # every system model, one for a set of ids.
+    def first_page_key(self) -> tuple:
+        return ("models", self.entitled().everything)
 
-    def first_page(self, everything: bool) -> FirstPage:
-        def build(markers: statements.Markers) -> tuple[QuerySet, AIModelViewSet, Callable]:
-            entitled = EntitledSet(everything, frozenset() if everything else frozenset(markers.uuids("entitled")))
-            parts = (
-                selectors.visible_system_models(entitled),
-                selectors.own_user_models(markers.text("organization")),
-            )
-            queryset = self.filter_queryset(selectors.visible_from(*parts)).select_related(None)
-            return queryset, self, lambda queryset, is_system: self.part_of(parts, is_system)
+    def first_page_values(self) -> dict:
+        return {**super().first_page_values(), "entitled": sorted(self.entitled().ids)}
 
-        return first_page_template(("models", everything), build)
+    def first_page_parts(self, markers: statements.Markers) -> tuple[QuerySet, Callable]:
+        everything = self.entitled().everything
+        entitled = EntitledSet(everything, frozenset() if everything else frozenset(markers.uuids("entitled")))
+        parts = (selectors.visible_system_models(entitled), selectors.own_user_models(markers.text("organization")))
+        queryset = self.filter_queryset(selectors.visible_from(*parts)).select_related(None)
+        return queryset, lambda queryset, is_system: self.part_of(parts, is_system)
 
     def represent(self, instance: AIModel) -> dict:
         return represent_model(instance)

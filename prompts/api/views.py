@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,6 +13,7 @@ from core.openapi import IDEMPOTENCY_KEY, crud_schema
 from core.permissions import ReadAccessPermission
 from core.schema_errors import error_responses
 from core.serializers import RowRepresentation
+from core.statements import Markers
 from prompts import selectors, services
 from prompts.api import schema_docs
 from prompts.api.filters import PromptCompositionFilter, PromptParticleFilter
@@ -85,7 +87,19 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         """The list's global or own half, the request's filters applied (core.pagination): built
         from its own rule, not the list's OR narrowed, whose leftover OR made PostgreSQL pick the
         organization_id index and a sort over the half's partial index in order."""
-        return self.filter_queryset(selectors.particles_part(self.principal.organization_id, is_system))
+        return self.part_of(self.principal.organization_id, is_system)
+
+    def part_of(self, organization_id: str, is_system: bool) -> QuerySet[PromptParticle]:
+        return self.filter_queryset(selectors.particles_part(organization_id, is_system))
+
+    # The first page in one statement (core.api.viewsets).
+    def first_page_key(self) -> tuple:
+        return ("particles",)
+
+    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable]:
+        organization_id = markers.text("organization")
+        queryset = self.filter_queryset(selectors.particles_visible_to(organization_id))
+        return queryset, lambda queryset, is_system: self.part_of(organization_id, is_system)
 
     def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
@@ -160,7 +174,19 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
     def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptComposition]:
         """The list's global or own half, the request's filters applied (core.pagination; built
         from its own rule, as the particles' is)."""
-        return self.filter_queryset(selectors.compositions_part(self.principal.organization_id, is_system))
+        return self.part_of(self.principal.organization_id, is_system)
+
+    def part_of(self, organization_id: str, is_system: bool) -> QuerySet[PromptComposition]:
+        return self.filter_queryset(selectors.compositions_part(organization_id, is_system))
+
+    # The first page in one statement (core.api.viewsets); `complete_rows` adds its particles.
+    def first_page_key(self) -> tuple:
+        return ("compositions",)
+
+    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable]:
+        organization_id = markers.text("organization")
+        queryset = self.filter_queryset(selectors.compositions_visible_to(organization_id))
+        return queryset, lambda queryset, is_system: self.part_of(organization_id, is_system)
 
     def complete_rows(self, rows: list[dict]) -> list[dict]:
         particles = selectors.particles_of_compositions([row["id"] for row in rows])

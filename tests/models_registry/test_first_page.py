@@ -1,10 +1,11 @@
-"""The models list's first page in one prepared statement (core.pagination.first_page_template).
+"""A list's first page in one prepared statement (core.pagination.first_page_template).
 
-`GET /v1/models` with nothing but `limit` is read by one statement compiled once per process on
-PostgreSQL; with anything else (here `offset=0`, which names the same page) by the paginator's
-general path. Both must give the same body, byte for byte, whatever the data, the entitlement
-and the limit; the statement must be prepared, and the general path must still answer where the
-statement cannot run (SQLite) or preparing is off.
+`GET /v1/models` (and the particles' and compositions' lists, at the end) with nothing but
+`limit` is read by one statement compiled once per process on PostgreSQL; with anything else
+(here `offset=0`, which names the same page) by the paginator's general path. Both must give
+the same body, byte for byte, whatever the data, the entitlement and the limit; the statement
+must be prepared, and the general path must still answer where the statement cannot run
+(SQLite) or preparing is off.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from core.limits import PAGE_MAX_LIMIT
 from models_registry import entitlement_services
 from models_registry.entitlements import Entitlement, EntitlementMode, Plan
 from models_registry.models import AIModel
-from tests.factories import SystemModelFactory, UserModelFactory
+from prompts.models import ParticleKind
+from tests.factories import (
+    CompositionFactory,
+    GlobalCompositionFactory,
+    GlobalParticleFactory,
+    ParticleFactory,
+    SystemModelFactory,
+    UserModelFactory,
+)
 from tests.models_registry.helpers import MODELS_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
@@ -236,3 +245,57 @@ def test_the_system_models_part_joins_no_parent(postgresql, admin_client: APICli
     system_part, user_part = statement.split(" AS _page0", 1)
     assert "JOIN" not in system_part
     assert "JOIN" in user_part.split(" AS _page1", 1)[0]
+
+
+# --- The particles' and the compositions' lists: both halves merged in the list's order ------------
+
+PARTICLES_URL = "/v1/prompt-particles"
+COMPOSITIONS_URL = "/v1/prompt-compositions"
+
+
+def prompt_rows() -> None:
+    """Global and own particles of several kinds whose names tie across the halves and differ in
+    case; compositions of them, global and own; another organization's of each."""
+    kinds = [ParticleKind.ROLE, ParticleKind.TONE, ParticleKind.GUARDRAILS]
+    shared = [
+        GlobalParticleFactory(kind=kinds[n % 3], name=f"{'Shared' if n % 2 else 'shared'} {n % 4}") for n in range(6)
+    ]
+    own = [ParticleFactory(kind=kinds[n % 3], name=f"{'Shared' if n % 2 else 'shared'} {n % 4}") for n in range(7)]
+    ParticleFactory.create_batch(3, organization_id="org-b")
+    for n in range(4):
+        GlobalCompositionFactory(name=f"Flow {n % 3}", particles=shared[n : n + 2])
+        CompositionFactory(name=f"flow {n % 3}", particles=[own[n], shared[n]])
+    CompositionFactory(organization_id="org-b", particles=[])
+
+
+@pytest.mark.parametrize("url", [PARTICLES_URL, COMPOSITIONS_URL])
+@pytest.mark.parametrize("limit", [1, 2, 7, 8, 12, 13, 14, PAGE_MAX_LIMIT])
+def test_a_merged_lists_one_statement_gives_the_general_paths_page(
+    postgresql, admin_client: APIClient, url: str, limit: int
+) -> None:
+    prompt_rows()
+
+    with CaptureQueriesContext(connection) as ran:
+        one = admin_client.get(url, {"limit": limit})
+    statements_run = [query["sql"] for query in ran.captured_queries]
+    general = admin_client.get(url, {"limit": limit, "offset": 0})
+
+    assert one.status_code == general.status_code == 200
+    assert one.content == general.content
+    assert any(sql.startswith(FIRST_PAGE_SQL) for sql in statements_run)
+
+
+@pytest.mark.parametrize("url, total", [(PARTICLES_URL, 13), (COMPOSITIONS_URL, 8)])
+@pytest.mark.parametrize("below", [1, 0, -1])
+def test_a_merged_lists_count_is_capped_as_the_general_paths(
+    postgresql, admin_client: APIClient, monkeypatch, url: str, total: int, below: int
+) -> None:
+    prompt_rows()
+    monkeypatch.setattr(pagination, "PAGE_COUNT_CAP", total - below)
+
+    one = admin_client.get(url, {"limit": 3})
+    general = admin_client.get(url, {"limit": 3, "offset": 0})
+
+    assert one.content == general.content
+    body = one.json()
+    assert (body["count"], body["countIsEstimate"]) == (min(total, total - below), below > 0)
