@@ -49,7 +49,6 @@ from core.limits import (
     PAGE_MAX_LIMIT,
     PAGE_MAX_OFFSET,
 )
-from core.statements import Template
 
 _DIGITS = re.compile(r"[0-9]+")
 # The field a list may be split on (see the module's docstring).
@@ -222,8 +221,8 @@ class Pagination(OffsetPagination):
 
     # --- The first page in one prepared statement -------------------------------------------
     def first_page(self, request, first: FirstPage, **values: Any) -> list:
-        """The first page of a split list (`first_page_template`) with its total, from one
-        prepared statement: the same rows, links and count as `paginate_queryset`'s."""
+        """A list's first page (`first_page_template`) with its total, from one prepared
+        statement: the same rows, links and count as `paginate_queryset`'s."""
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = 0
@@ -393,10 +392,12 @@ def partitions(queryset: QuerySet, keys: list[Key], view, partition=None) -> lis
 
 
 class FirstPage:
-    """A split list's first page as one statement (`first_page_template`): its template, the
-    list's sort keys, and each part's columns with their places in the statement's rows."""
+    """A list's first page as one statement (`first_page_template`): its template, the list's
+    sort keys, and each part's columns with their places in the statement's rows."""
 
-    def __init__(self, template: Template, keys: list[Key], columns: list[tuple[str, ...]], names: list[str]) -> None:
+    def __init__(
+        self, template: statements.Template, keys: list[Key], columns: list[tuple[str, ...]], names: list[str]
+    ) -> None:
         self.template = template
         self.keys = keys
         self.columns = columns

@@ -32,6 +32,32 @@ PARTICLE_TAGS = ["prompt-particles"]
 COMPOSITION_TAGS = ["prompt-compositions"]
 
 
+class HalvesListMixin:
+    # A list of global objects and the organization's own, each half read on its own
+    # (core.pagination), and its first page in one statement (core.api.viewsets). `half` is the
+    # selector of one half: `half(organization_id, is_system)`. (A comment, not a docstring:
+    # drf-spectacular would show a docstring as the description of the viewsets' operations.)
+
+    half: Callable[[str | None, bool], QuerySet]
+
+    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet:
+        """The list's global or own half, the request's filters applied: built from its own rule,
+        not the list's OR narrowed, whose leftover OR made PostgreSQL pick the organization_id
+        index and a sort over the half's partial index in order."""
+        return self.part_of(self.principal.organization_id, is_system)
+
+    def part_of(self, organization_id: str, is_system: bool) -> QuerySet:
+        return self.filter_queryset(self.half(organization_id, is_system))
+
+    def first_page_key(self) -> tuple:
+        return (type(self).__name__,)
+
+    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable]:
+        organization_id = markers.text("organization")
+        queryset = self.filter_queryset(self.visible_to(organization_id))
+        return queryset, lambda queryset, is_system: self.part_of(organization_id, is_system)
+
+
 @extend_schema_view(
     **crud_schema(
         operation_prefix="prompt_particles",
@@ -71,7 +97,7 @@ COMPOSITION_TAGS = ["prompt-compositions"]
         object_serializer=PromptParticleSerializer,
     ),
 )
-class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
+class PromptParticleViewSet(HalvesListMixin, VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptParticle.objects.all()
     serializer_class = PromptParticleSerializer
@@ -83,23 +109,7 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
     def visible_to(self, organization_id: str) -> QuerySet[PromptParticle]:
         return selectors.particles_visible_to(organization_id)
 
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptParticle]:
-        """The list's global or own half, the request's filters applied (core.pagination): built
-        from its own rule, not the list's OR narrowed, whose leftover OR made PostgreSQL pick the
-        organization_id index and a sort over the half's partial index in order."""
-        return self.part_of(self.principal.organization_id, is_system)
-
-    def part_of(self, organization_id: str, is_system: bool) -> QuerySet[PromptParticle]:
-        return self.filter_queryset(selectors.particles_part(organization_id, is_system))
-
-    # The first page in one statement (core.api.viewsets).
-    def first_page_key(self) -> tuple:
-        return ("particles",)
-
-    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable]:
-        organization_id = markers.text("organization")
-        queryset = self.filter_queryset(selectors.particles_visible_to(organization_id))
-        return queryset, lambda queryset, is_system: self.part_of(organization_id, is_system)
+    half = staticmethod(selectors.particles_part)
 
     def create_object(self, data: dict) -> PromptParticle:
         return services.particle_create(
@@ -157,7 +167,7 @@ class PromptParticleViewSet(VersionedViewSetMixin, ResourceViewSet):
         object_serializer=PromptCompositionSerializer,
     ),
 )
-class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
+class PromptCompositionViewSet(HalvesListMixin, VersionedViewSetMixin, ResourceViewSet):
     resource = "prompts"
     queryset = PromptComposition.objects.all()
     serializer_class = PromptCompositionSerializer
@@ -171,22 +181,7 @@ class PromptCompositionViewSet(VersionedViewSetMixin, ResourceViewSet):
     def visible_to(self, organization_id: str) -> QuerySet[PromptComposition]:
         return selectors.compositions_visible_to(organization_id)
 
-    def partition(self, queryset: QuerySet, is_system: bool) -> QuerySet[PromptComposition]:
-        """The list's global or own half, the request's filters applied (core.pagination; built
-        from its own rule, as the particles' is)."""
-        return self.part_of(self.principal.organization_id, is_system)
-
-    def part_of(self, organization_id: str, is_system: bool) -> QuerySet[PromptComposition]:
-        return self.filter_queryset(selectors.compositions_part(organization_id, is_system))
-
-    # The first page in one statement (core.api.viewsets); `complete_rows` adds its particles.
-    def first_page_key(self) -> tuple:
-        return ("compositions",)
-
-    def first_page_parts(self, markers: Markers) -> tuple[QuerySet, Callable]:
-        organization_id = markers.text("organization")
-        queryset = self.filter_queryset(selectors.compositions_visible_to(organization_id))
-        return queryset, lambda queryset, is_system: self.part_of(organization_id, is_system)
+    half = staticmethod(selectors.compositions_part)  # `complete_rows` adds each row's particles
 
     def complete_rows(self, rows: list[dict]) -> list[dict]:
         particles = selectors.particles_of_compositions([row["id"] for row in rows])
