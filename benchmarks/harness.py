@@ -272,16 +272,56 @@ class Server:
         return len(re.findall(r"Autorestarting worker", text))
 
 
+# What decides how many requests a server runs at once: from the arguments alone.
+SHAPE_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_THREADS", "DATABASE_POOL_MIN_SIZE", "DATABASE_POOL_MAX_SIZE")
+
+
+def server_environment(bench: Bench, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a benchmark server: `--workers` workers of `--threads` threads (else
+    gunicorn.conf.py's), the pool then sized by gunicorn.conf.py (one connection a thread)."""
+    # A developer's own, left in the environment, must not change the measured server.
+    inherited = {name: value for name, value in os.environ.items() if name not in SHAPE_VARIABLES}
+    shape = {"WEB_CONCURRENCY": str(bench.args.workers)}
+    if bench.args.threads is not None:
+        shape["GUNICORN_THREADS"] = str(bench.args.threads)
+    return {**inherited, **bench.env, **shape, **(extra_env or {})}
+
+
+def shape_variables(env: dict[str, str]) -> str:
+    return f"WEB_CONCURRENCY={env['WEB_CONCURRENCY']}, GUNICORN_THREADS={env.get('GUNICORN_THREADS', 'unset')}"
+
+
+def server_shape(bench: Bench) -> str:
+    """ "2 workers x 2 threads": what gunicorn resolves from gunicorn.conf.py and the environment."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    # gunicorn.conf.py makes a metrics directory when none is given; --print-config runs no hook to remove it.
+    env = {**server_environment(bench), "PROMETHEUS_MULTIPROC_DIR": str(bench.workdir / "print-config-metrics")}
+    printed = subprocess.run(
+        [str(gunicorn), "config.wsgi", "-c", "gunicorn.conf.py", "--print-config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    settings = dict(re.findall(r"^(workers|threads)\s*=\s*(\d+)$", printed.stdout, flags=re.MULTILINE))
+    if printed.returncode != 0 or len(settings) != 2:
+        raise RuntimeError(f"gunicorn --print-config failed ({printed.returncode}):\n{printed.stderr[-2000:]}")
+    workers, threads = int(settings["workers"]), int(settings["threads"])
+    return f"{workers} worker{'s' * (workers != 1)} x {threads} thread{'s' * (threads != 1)}"
+
+
 @contextmanager
 def gunicorn_server(
     bench: Bench, extra_env: dict[str, str] | None = None, *, db_name: str | None = None
 ) -> Iterator[Server]:
-    """`gunicorn config.wsgi -c gunicorn.conf.py` with 2 workers on 127.0.0.1; always stopped on exit.
+    """`gunicorn config.wsgi -c gunicorn.conf.py` on 127.0.0.1 with `--workers` (2) workers of
+    `--threads` (gunicorn.conf.py's default) threads; always stopped on exit.
 
     `extra_env` changes the settings of this server only (e.g. RESPONSE_CACHE_SECONDS=0). `db_name`
     serves another database than the bench's (a `database_copy`), with a cache key prefix of its own."""
     port = free_port()
-    env = {**os.environ, **bench.env, **(extra_env or {}), "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"{HOST}:{port}"}
+    env = {**server_environment(bench, extra_env), "GUNICORN_BIND": f"{HOST}:{port}"}
     if db_name is not None and db_name != bench.db_name:
         # Under the run's prefix still (delete_cache_keys finds them), apart from the bench database's keys.
         env.update(
@@ -294,8 +334,8 @@ def gunicorn_server(
         # Leave the per-user control socket (~/.gunicorn/gunicorn.ctl) to any other gunicorn on the machine.
         command.append("--no-control-socket")
     log(
-        f"starting {' '.join(command)} on {HOST}:{port} (WEB_CONCURRENCY=2, DJANGO_SETTINGS_MODULE=benchmarks.settings"
-        f"{', database ' + db_name if db_name else ''})"
+        f"starting {' '.join(command)} on {HOST}:{port} ({shape_variables(env)}, "
+        f"DJANGO_SETTINGS_MODULE=benchmarks.settings{', database ' + db_name if db_name else ''})"
     )
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

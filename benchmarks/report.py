@@ -95,13 +95,15 @@ def code_under_test(root: Path) -> str:
     return f"{commit}" + (f" + {len(changed)} modified file(s)" if changed else "")
 
 
-def report_text(results: Results, *, code: str, benchmarks: list[str], seconds: float, duration: float) -> str:
+def report_text(
+    results: Results, *, code: str, benchmarks: list[str], seconds: float, duration: float, server: str
+) -> str:
     """The heading, the table and the verdict: what run.py prints and benchmarks/chart.py keeps."""
     lines = [
         f"code: {code}; machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
         "",
         f"Model Registry benchmarks ({', '.join(benchmarks)}; {seconds:.0f} s; "
-        f"wrk -t2 -c8 -d{duration:g}s; gunicorn 2 workers; PostgreSQL)",
+        f"wrk -t2 -c8 -d{duration:g}s; gunicorn {server}; PostgreSQL)",
         "",
         *table_lines(results.rows),
         "",

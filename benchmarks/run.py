@@ -16,7 +16,8 @@ What runs (benchmarks/README.md explains each figure):
             against max(1.5 x the 1k p95, 10 ms), and seed_system_models with changed limits at 1.1M rows
 
 Setting: a throwaway PostgreSQL database (created, migrated, seeded, dropped at the end), the
-production gunicorn configuration with 2 workers on 127.0.0.1 and a free port, Redis db 14 under a
+production gunicorn configuration (gunicorn.conf.py) with 2 workers of its default threads on
+127.0.0.1 and a free port (`--workers`, `--threads` to try others), Redis db 14 under a
 key prefix of this run only (its keys are deleted at the end), a JWKS generated with core.devkeys
 and served from a file, throttle rates high enough never to throttle, `wrk` as load generator on
 the same machine. The server is always stopped and the database always dropped, even on Ctrl-C.
@@ -101,6 +102,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=3,
         help="Measured runs of the resolved endpoint; the median run's p99 is the figure (default 3).",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers of every server it starts (WEB_CONCURRENCY; default 2, one per core here).",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="Threads per gunicorn worker (GUNICORN_THREADS; default: gunicorn.conf.py's).",
+    )
     parser.add_argument("--jwt-calls", type=int, default=5000, help="Calls per in-process JWT figure (default 5000).")
     parser.add_argument(
         "--seed-entries", type=int, default=10_000, help="Catalog entries for the seed (default 10000)."
@@ -141,6 +154,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> Results:
     results = Results()
     with harness.bench_setting(args) as bench:
+        results.data["server"] = harness.server_shape(bench)
         seed_http_data(bench)
 
         results.info(
@@ -201,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     code = code_under_test(ROOT)
     results = run(args)
     report = report_text(
-        results, code=code, benchmarks=args.only, seconds=time.perf_counter() - started, duration=args.duration
+        results,
+        code=code,
+        benchmarks=args.only,
+        seconds=time.perf_counter() - started,
+        duration=args.duration,
+        server=results.data.get("server", "not started"),
     )
     print(f"\n{report}")
     command = " ".join(["benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
