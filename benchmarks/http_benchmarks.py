@@ -159,14 +159,23 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
     On a shared 2-core machine one run's p99 moves with whatever else the host does (here
     17 to 60 ms for the same code, minutes apart): the median of several runs is the figure,
     and every run's p99 is printed beside it. The same number of runs of the empty view
-    (`bench/empty`: the stack, no work) alternate with them: the floor of that p99 on this
-    machine in the same minutes.
+    (`bench/empty`: the stack, no work) and of `bench/resolved-floor` (the cache hit's own I/O,
+    without DRF; benchmarks/urls.py) alternate with them: the floors of that p99 on this machine
+    in the same minutes.
     """
     url = f"{server.base_url}/v1/models/{bench.resolved_id}/resolved"
     body = http_get_json(url, bench.token)
     if body.get("systemPromptSource") != "composition" or body["systemPrompt"].count("\n\n") != 4:
         raise RuntimeError(f"unexpected resolved body: {json.dumps(body)[:300]}")
-    ways = {"resolved": (url, bench.token), "empty": (f"{server.base_url}/bench/empty", None)}
+    floor_url = f"{server.base_url}/bench/resolved-floor/{bench.resolved_id}"
+    floor_body = http_get_json(floor_url, bench.token)  # a 500 (raised) when it does not make the API's key
+    if floor_body != http_get_json(url, bench.token):
+        raise RuntimeError("bench/resolved-floor answered another body than /resolved")
+    ways = {
+        "resolved": (url, bench.token),
+        "empty": (f"{server.base_url}/bench/empty", None),
+        "floor": (floor_url, bench.token),
+    }
     for way_url, token in ways.values():
         run_wrk(server, way_url, duration=bench.args.warmup, token=token)
     by_way = alternating_rounds(
@@ -197,14 +206,22 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         f"{empty.latency_ms['99%']:.2f} ms / {empty.latency_ms['50%']:.2f} ms / {empty.requests_per_second:.0f}"
         f" / {empty.server_cpu_ms_per_request:.2f} ms",
     )
+    floor_runs, floor = by_p99(by_way["floor"])
+    results.info(
+        "resolved: the hit's I/O without DRF (bench/resolved-floor): p99 / p50 / req/s / server CPU (median run)",
+        f"{floor.latency_ms['99%']:.2f} ms / {floor.latency_ms['50%']:.2f} ms / {floor.requests_per_second:.0f}"
+        f" / {floor.server_cpu_ms_per_request:.2f} ms",
+    )
     results.data["resolved"] = {
         "rps": median.requests_per_second,
         "p50_ms": median.latency_ms["50%"],
         "p99_ms": p99,
         "empty_p99_ms": empty.latency_ms["99%"],
         "empty_rps": empty.requests_per_second,
+        "floor_p99_ms": floor.latency_ms["99%"],
+        "floor_rps": floor.requests_per_second,
     }
-    errors = sum(run.errors for run in runs + empty_runs)
+    errors = sum(run.errors for run in runs + empty_runs + floor_runs)
     results.add("resolved: failed responses (non-2xx, socket)", "0", str(errors), errors == 0)
     results.info(
         "resolved: CPU of other processes during the runs",

@@ -1,4 +1,5 @@
-"""The project's URLs plus `bench/baseline-models` and `bench/empty`, mounted only in the benchmark server.
+"""The project's URLs plus the anchors `bench/baseline-models`, `bench/empty` and
+`bench/resolved-floor/{id}`, mounted only in the benchmark server.
 
 The baseline reads the same rows as an organization's `GET /v1/models?limit=50` (enabled
 system models plus the organization's user models, same ordering, 50 rows) with `.values()`
@@ -9,16 +10,32 @@ pagination count. The ratio of the API's throughput to this one is what the fram
 a JsonResponse) costs a request. It is the floor the API's figures are read against
 (benchmarks/http_benchmarks.py): the resolved p99 beside this view's, and the highest list ratio
 any page read could reach.
+
+`bench/resolved-floor/{id}` answers a cached `GET /v1/models/{id}/resolved` with the I/O such an
+answer cannot skip and nothing else: the bearer token verified by the API's own authenticator,
+the generations read (core.generations), the rate limits counted in the round trip that fetches
+the entry (core.throttling), and the entry answered as the API answers it (core.response_cache).
+No DRF: no request wrapper, negotiation, permissions, viewset or finalize. Between it and
+`bench/empty` lies what the hit's I/O costs; between it and the API, what DRF's dispatch does.
+It finds the API's entry only while it makes the API's key: a 500 when it does not, which the
+benchmark checks before it measures.
 """
 
 import os
+import time
 
+from django.core.cache import caches
 from django.db.models import Q
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
 from config.urls import handler404, handler500  # noqa: F401
 from config.urls import urlpatterns as project_urlpatterns
+from core import conditional, generations, response_cache
+from core.authentication import StytchJWTAuthentication
+from core.renderers import ORJSONRenderer
+from core.throttling import PrincipalRateThrottle, increment_counters
+from models_registry import selectors
 from models_registry.models import AIModel
 
 # The organization whose rows the baseline reads (benchmarks/run.py sets it to the token's).
@@ -39,8 +56,32 @@ def empty_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({})
 
 
+def resolved_floor_view(request: HttpRequest, pk: str) -> HttpResponse:
+    authenticated = StytchJWTAuthentication().authenticate(request)
+    if authenticated is None:
+        return JsonResponse({"detail": "a bearer token is needed"}, status=401)
+    principal, _ = authenticated
+    request.user = principal  # as DRF sets it: the access line names the actor
+    organization_id = principal.organization_id
+    context = conditional.context_of(
+        organization_id=organization_id,
+        generations=generations.read(organization_id),
+        url=request.build_absolute_uri(f"/v1/models/{pk}/resolved"),
+        media_type=ORJSONRenderer.media_type,
+        extra=selectors.read_context(),  # AIModelViewSet.conditional_context()
+    )
+    key = response_cache.key(context)
+    counters = [(name, seconds) for name, seconds, _, _ in PrincipalRateThrottle.limits_of(principal, time.time())]
+    _, found = increment_counters(caches["default"], counters, (key,))
+    cached = response_cache.get(key, found)
+    if cached is None:
+        return JsonResponse({"detail": "not in the response cache under the API's key"}, status=500)
+    return cached
+
+
 urlpatterns = [
     *project_urlpatterns,
     path("bench/baseline-models", baseline_view),
     path("bench/empty", empty_view),
+    path("bench/resolved-floor/<uuid:pk>", resolved_floor_view),
 ]

@@ -107,11 +107,10 @@ class PrincipalRateThrottle(BaseThrottle):
         self.cache = caches[CACHE_ALIAS]
         self.retry_after: float | None = None
 
-    def allow_request(self, request, view) -> bool:
-        principal = request.user
-        if not isinstance(principal, Principal):
-            return True
-        now = time.time()
+    @staticmethod
+    def limits_of(principal: Principal, now: float) -> list[tuple[str, int, int, float]]:
+        """The counters a request of `principal` at `now` counts in: (key, window's seconds,
+        requests allowed in it, seconds left of it), per configured scope."""
         limits = []
         for scope, ident in (
             ("organization", principal.organization_id),
@@ -123,6 +122,13 @@ class PrincipalRateThrottle(BaseThrottle):
             allowed, duration = parse_rate(rate)
             window = int(now // duration)
             limits.append((f"throttle:{scope}:{ident}:{window}", duration, allowed, (window + 1) * duration - now))
+        return limits
+
+    def allow_request(self, request, view) -> bool:
+        principal = request.user
+        if not isinstance(principal, Principal):
+            return True
+        limits = self.limits_of(principal, time.time())
         if not limits:
             return True
         prefetch = view.prefetch_cache_keys() if hasattr(view, "prefetch_cache_keys") else ()

@@ -76,6 +76,17 @@ def test_throughput_bars_put_the_api_beside_its_anchor(results):
     assert "conditional list page (?limit=50): 304" in labels
 
 
+def test_the_resolved_floor_is_drawn_beside_the_api_when_the_run_measured_it(results):
+    assert "resolved: the hit's I/O, no DRF" not in [label for label, _, _ in throughput_bars(results.data)]
+    results.data["resolved"]["floor_rps"] = 1523.0
+
+    bars = throughput_bars(results.data)
+
+    labels = [label for label, _, _ in bars]
+    assert labels[labels.index("resolved: API") + 1] == "resolved: the hit's I/O, no DRF"
+    assert "1,523" in texts(draw(results, "code: abc1234"))
+
+
 @pytest.mark.parametrize(("small", "target"), [(2.0, 10.0), (6.6, 10.0), (8.0, 12.0)])
 def test_the_scale_target_is_1_5x_the_small_figure_or_10_ms(small, target):
     assert scale_target_ms(small) == pytest.approx(target, abs=0.01)
