@@ -6,7 +6,12 @@
   8 connections and 1,870 req/s; 4 threads 23-28 ms p99 at lower throughput (threads of one
   process queue on the GIL); list throughput was the same for 2 and 4. On a machine about 3x
   slower (2026-11-26), 1 thread against 2, three runs each: resolved p99 17.7-28.9 ms against
-  23.0-28.8 ms, no clear difference, so 2 stay for the overlap of database waits.
+  23.0-28.8 ms, no clear difference, so 2 stay for the overlap of database waits. A sweep on
+  2026-12-08 (`benchmarks/run.py --only resolved --workers W --threads T`, median p99 of 3 runs,
+  in this order): 2x2 13.9 ms, 3x1 15.8, 2x1 13.6, 4x2 16.7, 4x1 21.7, 3x2 18.9, 2x2 again 18.2.
+  More workers than cores lengthen the tail (the empty view's p99 too: 6.2-9.8 ms with 2
+  workers, 7.3-10.1 with 3, 8.2-11.7 with 4); 1 or 2 threads differ less than the same shape
+  does from one run to the next, so 2 workers of 2 threads stay.
 - The psycopg pool of each process (DATABASE_POOL_MAX_SIZE) is sized to its threads, so a
   thread never waits for a connection and PostgreSQL sees workers x threads connections at most.
 - Timeouts: a request that takes 30 s is stuck (the API's work is milliseconds); graceful
