@@ -103,7 +103,7 @@ def throughput_bars(data: dict[str, Any]) -> list[tuple[str, float, str]]:
         ]
     if "resolved" in data:
         bars.append(("resolved: API", data["resolved"]["rps"], "api"))
-        if "floor_rps" in data["resolved"]:  # bench/resolved-floor, in runs from 2026-12-08 on
+        if "floor_rps" in data["resolved"]:  # v1/bench/resolved-floor, in runs from 2026-12-08 on
             bars.append(("resolved: the hit's I/O, no DRF", data["resolved"]["floor_rps"], "baseline"))
     for label, ways in data.get("conditional", {}).items():
         bars += [(f"conditional {label}: {way}", rps, way) for way, rps in ways.items()]

@@ -103,6 +103,9 @@ def bench_environment(db_name: str, jwks_path: Path, cache_prefix: str) -> dict[
         "THROTTLE_RATE_ORGANIZATION": UNTHROTTLED_RATE,
         "THROTTLE_RATE_CLIENT": UNTHROTTLED_RATE,
         "BENCH_ORGANIZATION_ID": ORGANIZATION_ID,
+        # Longer than a run: a hit does not renew its entry, and v1/bench/resolved-floor only reads the
+        # API's (production's 300 s could expire it between the resolved runs). A hit costs the same.
+        "RESPONSE_CACHE_SECONDS": "3600",
         # The mixed benchmark reads the server's response cache counters from /metrics.
         "METRICS_TOKEN": f"bench-metrics-{uuid.uuid4().hex}",
     }
@@ -272,15 +275,24 @@ class Server:
         return len(re.findall(r"Autorestarting worker", text))
 
 
-# What decides how many requests a server runs at once: from the arguments alone.
-SHAPE_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_THREADS", "DATABASE_POOL_MIN_SIZE", "DATABASE_POOL_MAX_SIZE")
+# How a benchmark server runs: from gunicorn.conf.py and the arguments alone. A developer's own,
+# left in the shell, would change what is measured unseen (GUNICORN_CMD_ARGS wins over the file).
+SERVER_VARIABLES = (
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_CMD_ARGS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_GIL_SWITCH_INTERVAL",
+    "DATABASE_POOL_MIN_SIZE",
+    "DATABASE_POOL_MAX_SIZE",
+)
 
 
 def server_environment(bench: Bench, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a benchmark server: `--workers` workers of `--threads` threads (else
     gunicorn.conf.py's), the pool then sized by gunicorn.conf.py (one connection a thread)."""
-    # A developer's own, left in the environment, must not change the measured server.
-    inherited = {name: value for name, value in os.environ.items() if name not in SHAPE_VARIABLES}
+    inherited = {name: value for name, value in os.environ.items() if name not in SERVER_VARIABLES}
     shape = {"WEB_CONCURRENCY": str(bench.args.workers)}
     if bench.args.threads is not None:
         shape["GUNICORN_THREADS"] = str(bench.args.threads)

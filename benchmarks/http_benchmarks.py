@@ -159,7 +159,7 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
     On a shared 2-core machine one run's p99 moves with whatever else the host does (here
     17 to 60 ms for the same code, minutes apart): the median of several runs is the figure,
     and every run's p99 is printed beside it. The same number of runs of the empty view
-    (`bench/empty`: the stack, no work) and of `bench/resolved-floor` (the cache hit's own I/O,
+    (`bench/empty`: the stack, no work) and of `v1/bench/resolved-floor` (the cache hit's own I/O,
     without DRF; benchmarks/urls.py) alternate with them: the floors of that p99 on this machine
     in the same minutes.
     """
@@ -167,10 +167,10 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
     body = http_get_json(url, bench.token)
     if body.get("systemPromptSource") != "composition" or body["systemPrompt"].count("\n\n") != 4:
         raise RuntimeError(f"unexpected resolved body: {json.dumps(body)[:300]}")
-    floor_url = f"{server.base_url}/bench/resolved-floor/{bench.resolved_id}"
+    floor_url = f"{server.base_url}/v1/bench/resolved-floor/{bench.resolved_id}"
     floor_body = http_get_json(floor_url, bench.token)  # a 500 (raised) when it does not make the API's key
     if floor_body != http_get_json(url, bench.token):
-        raise RuntimeError("bench/resolved-floor answered another body than /resolved")
+        raise RuntimeError("v1/bench/resolved-floor answered another body than /resolved")
     ways = {
         "resolved": (url, bench.token),
         "empty": (f"{server.base_url}/bench/empty", None),
@@ -208,7 +208,7 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
     )
     floor_runs, floor = by_p99(by_way["floor"])
     results.info(
-        "resolved: the hit's I/O without DRF (bench/resolved-floor): p99 / p50 / req/s / server CPU (median run)",
+        "resolved: the hit's I/O without DRF (v1/bench/resolved-floor): p99 / p50 / req/s / server CPU (median run)",
         f"{floor.latency_ms['99%']:.2f} ms / {floor.latency_ms['50%']:.2f} ms / {floor.requests_per_second:.0f}"
         f" / {floor.server_cpu_ms_per_request:.2f} ms",
     )

@@ -154,13 +154,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> Results:
     results = Results()
     with harness.bench_setting(args) as bench:
-        results.data["server"] = harness.server_shape(bench)
         seed_http_data(bench)
 
         results.info(
             "machine: pure-Python reference loop (10M additions), best of 3", f"{reference_loop_seconds():.2f} s"
         )
         http = [name for name in HTTP_BENCHMARKS if name in args.only]
+        if http or "scale" in args.only:  # what the servers they start run as, for the heading
+            try:
+                results.data["server"] = harness.server_shape(bench)
+            except Exception as exc:
+                traceback.print_exc()
+                results.error("server shape", exc)
         if http:
             busy = wait_for_quiet_machine(args.wait_idle)
             results.info(
@@ -220,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         benchmarks=args.only,
         seconds=time.perf_counter() - started,
         duration=args.duration,
-        server=results.data.get("server", "not started"),
+        server=results.data.get("server", "not started"),  # no HTTP benchmark ran
     )
     print(f"\n{report}")
     command = " ".join(["benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])

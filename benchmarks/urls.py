@@ -1,5 +1,5 @@
 """The project's URLs plus the anchors `bench/baseline-models`, `bench/empty` and
-`bench/resolved-floor/{id}`, mounted only in the benchmark server.
+`v1/bench/resolved-floor/{id}`, mounted only in the benchmark server.
 
 The baseline reads the same rows as an organization's `GET /v1/models?limit=50` (enabled
 system models plus the organization's user models, same ordering, 50 rows) with `.values()`
@@ -11,14 +11,16 @@ a JsonResponse) costs a request. It is the floor the API's figures are read agai
 (benchmarks/http_benchmarks.py): the resolved p99 beside this view's, and the highest list ratio
 any page read could reach.
 
-`bench/resolved-floor/{id}` answers a cached `GET /v1/models/{id}/resolved` with the I/O such an
-answer cannot skip and nothing else: the bearer token verified by the API's own authenticator,
+`v1/bench/resolved-floor/{id}` answers a cached `GET /v1/models/{id}/resolved` with the I/O
+such an answer cannot skip and nothing else: the bearer token verified by the API's own
+authenticator, its read access checked as the API's permission checks it (`Principal.can_read`),
 the generations read (core.generations), the rate limits counted in the round trip that fetches
 the entry (core.throttling), and the entry answered as the API answers it (core.response_cache).
-No DRF: no request wrapper, negotiation, permissions, viewset or finalize. Between it and
-`bench/empty` lies what the hit's I/O costs; between it and the API, what DRF's dispatch does.
-It finds the API's entry only while it makes the API's key: a 500 when it does not, which the
-benchmark checks before it measures.
+No DRF: no request wrapper, negotiation, permission classes, viewset or finalize. Under `/v1/`,
+the same middleware runs for it as for the API. Between it and `bench/empty` lies what the
+hit's I/O costs; between it and the API, what DRF's dispatch does. It finds the API's entry only
+while it makes the API's key: a 500 when it does not, which the benchmark checks before it
+measures.
 """
 
 import os
@@ -28,6 +30,8 @@ from django.core.cache import caches
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import AuthenticationFailed
 
 from config.urls import handler404, handler500  # noqa: F401
 from config.urls import urlpatterns as project_urlpatterns
@@ -56,11 +60,17 @@ def empty_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({})
 
 
+@csrf_exempt  # as DRF's views are
 def resolved_floor_view(request: HttpRequest, pk: str) -> HttpResponse:
-    authenticated = StytchJWTAuthentication().authenticate(request)
+    try:
+        authenticated = StytchJWTAuthentication().authenticate(request)
+    except AuthenticationFailed as exc:
+        return JsonResponse({"detail": str(exc.detail)}, status=401)
     if authenticated is None:
         return JsonResponse({"detail": "a bearer token is needed"}, status=401)
     principal, _ = authenticated
+    if not principal.can_read("models"):  # AIModelViewSet's ResourcePermission, for a read
+        return JsonResponse({"detail": "reading models needs the read:models scope"}, status=403)
     request.user = principal  # as DRF sets it: the access line names the actor
     organization_id = principal.organization_id
     context = conditional.context_of(
@@ -83,5 +93,7 @@ urlpatterns = [
     *project_urlpatterns,
     path("bench/baseline-models", baseline_view),
     path("bench/empty", empty_view),
-    path("bench/resolved-floor/<uuid:pk>", resolved_floor_view),
 ]
+# Under /v1/, ahead of the API's own routes, so the same middleware runs for it as for the API
+# (CORS's, and not the browser session's, messages' and login's, which skip /v1/).
+urlpatterns.insert(0, path("v1/bench/resolved-floor/<uuid:pk>", resolved_floor_view))

@@ -68,5 +68,5 @@ def test_the_empty_view_answers_an_empty_object_and_reads_nothing():
 def test_the_benchmark_server_routes_its_anchors():
     assert resolve("/bench/empty", urlconf="benchmarks.urls").func is empty_view
     assert resolve("/bench/baseline-models", urlconf="benchmarks.urls").func is baseline_view
-    floor = resolve("/bench/resolved-floor/0edb7fd3-7940-4f71-8456-a829dcec7f6d", urlconf="benchmarks.urls")
+    floor = resolve("/v1/bench/resolved-floor/0edb7fd3-7940-4f71-8456-a829dcec7f6d", urlconf="benchmarks.urls")
     assert floor.func is resolved_floor_view
