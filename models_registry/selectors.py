@@ -111,9 +111,13 @@ def deprecations_of(organization_id: str, on) -> dict[str, list[dict[str, Any]]]
     """The organization's user models whose base system model is deprecated or has a retirement
     day set, grouped by the time left before it retires: retired, within 30 days, within 90 days,
     later (or no day set). Soonest first in each group."""
+    # The closing bases first, as a subquery: a handful of system models (only they carry
+    # lifecycle days, a CHECK constraint), so the organization's models are found through the
+    # parent's index. Filtering on the joined parent instead read every model of the organization
+    # (the 100,000 of the scale set's big one: 212 ms of execution against 20).
+    closing = AIModel.objects.filter(Q(is_system=True) & (Q(deprecated_at__lte=on) | Q(retires_at__isnull=False)))
     rows = (
-        AIModel.objects.filter(is_system=False, organization_id=organization_id)
-        .filter(Q(parent__deprecated_at__lte=on) | Q(parent__retires_at__isnull=False))
+        AIModel.objects.filter(is_system=False, organization_id=organization_id, parent__in=closing.values("pk"))
         .order_by(F("parent__retires_at").asc(nulls_last=True), "name", "id")
         .values(
             "id",
