@@ -169,7 +169,7 @@ def bench_resolved(bench: Bench, server: Server, results: Results) -> None:
         raise RuntimeError(f"unexpected resolved body: {json.dumps(body)[:300]}")
     floor_url = f"{server.base_url}/v1/bench/resolved-floor/{bench.resolved_id}"
     floor_body = http_get_json(floor_url, bench.token)  # a 500 (raised) when it does not make the API's key
-    if floor_body != http_get_json(url, bench.token):
+    if floor_body != body:
         raise RuntimeError("v1/bench/resolved-floor answered another body than /resolved")
     ways = {
         "resolved": (url, bench.token),
